@@ -1,0 +1,69 @@
+# Every target bootstraps what it needs: a fresh clone needs only Python 3.11+,
+# Node 20+ and make. The venv is rebuilt when pyproject.toml changes, the CDK
+# CLI when package.json changes.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= dev
+MATURITY ?=
+CDK_OUTDIR ?= cdk.out
+
+# No telemetry, notices or version checks: synthesis works with no network.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
+
+.PHONY: help install demo test lint format synth diff stages bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(BIN)/.installed node_modules/.installed ## create .venv and node_modules (automatic)
+
+demo: $(BIN)/.installed ## run the platform offline (for now: every stage synthesized, the maturity table)
+	$(BIN)/omni demo
+
+test: $(BIN)/.installed lint ## all tests (unit, infra gates) and the linters
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(BIN)/.installed ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+synth: $(BIN)/.installed node_modules/.installed ## synthesize ENV at MATURITY into cdk.out/ (no credentials needed)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --all --quiet --no-notices --no-version-reporting \
+		--output $(CDK_OUTDIR) -c env=$(ENV) $(MATURITY_ARG)
+	$(BIN)/omni assembly $(CDK_OUTDIR)
+
+diff: $(BIN)/.installed node_modules/.installed ## cdk diff ENV at MATURITY against the deployed stacks (needs credentials)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --all --no-notices -c env=$(ENV) $(MATURITY_ARG)
+
+stages: $(BIN)/.installed ## print the maturity table and the stacks of each stage for ENV
+	$(BIN)/omni stages --env $(ENV)
+
+bench: $(BIN)/.installed ## run the benchmarks (figures for the closing notes)
+	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only --benchmark-columns=min,median,mean,max -q
+
+clean: ## remove generated output (keeps .venv and node_modules)
+	rm -rf $(CDK_OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

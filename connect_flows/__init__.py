@@ -1,0 +1,1 @@
+"""Contact flows as code and the admins' flow tooling."""

@@ -1,0 +1,1 @@
+"""Customer de-duplication (MDM): matching engines, survivorship and the Glue job scripts."""

@@ -1,0 +1,211 @@
+"""The platform's typed configuration, built and validated once per synthesis.
+
+Environments live in `cdk.json` context under `omni:environments`; `-c env=NAME`
+selects one and `-c maturity=N` overrides its stage. `load_config` turns that raw
+context into one frozen `PlatformConfig`; stacks and constructs receive it as an
+argument and never read context or environment variables themselves.
+
+Every problem is reported as a `ConfigError` whose message is one line naming the
+key, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from infra.stages import Stage
+
+ENVIRONMENTS_KEY = "omni:environments"
+PROJECT_KEY = "omni:project"
+ENV_KEY = "env"
+MATURITY_KEY = "maturity"
+DEFAULT_ENV = "dev"
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+# The retention periods CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$")
+ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class ConfigError(ValueError):
+    """Invalid configuration: the message is one line for the person running synth."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class SizingConfig(_Frozen):
+    lambda_memory_mb: Annotated[int, Field(ge=128, le=10240)]
+    lambda_reserved_concurrency: Annotated[int, Field(ge=0)]
+
+
+class DataLakeConfig(_Frozen):
+    infrequent_access_after_days: Annotated[int, Field(ge=30)]  # S3's minimum for STANDARD_IA
+    glacier_after_days: PositiveInt
+    noncurrent_versions_expire_after_days: PositiveInt
+    access_logs_expire_after_days: PositiveInt
+
+    @field_validator("glacier_after_days")
+    @classmethod
+    def _after_infrequent_access(cls, value: int, info: Any) -> int:
+        ia = info.data.get("infrequent_access_after_days")
+        if ia is not None and value <= ia:
+            raise ValueError(f"must be greater than infrequent_access_after_days ({ia})")
+        return value
+
+
+class EnvironmentConfig(_Frozen):
+    """One environment as written in cdk.json."""
+
+    account: str | None = None
+    region: str
+    maturity: Stage
+    removal_policy: Literal["destroy", "retain"]
+    log_retention_days: int
+    sizing: SizingConfig
+    data_lake: DataLakeConfig
+    event_archive_retention_days: PositiveInt
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT_PATTERN.match(value):
+            raise ValueError("must be a 12-digit AWS account id, or null for an environment-agnostic synth")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not REGION_PATTERN.match(value):
+            raise ValueError("must be an AWS region code such as eu-west-2 or us-east-1")
+        return value
+
+    @field_validator("maturity", mode="before")
+    @classmethod
+    def _maturity(cls, value: Any) -> Stage:
+        try:
+            return Stage(int(value))
+        except (TypeError, ValueError):
+            raise ValueError(f"must be one of {Stage.allowed()}") from None
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}")
+        return value
+
+
+class PlatformConfig(_Frozen):
+    """Everything a stack may know about the environment it is synthesized for."""
+
+    project: str
+    env_name: str
+    environment: EnvironmentConfig
+
+    @property
+    def maturity(self) -> Stage:
+        return self.environment.maturity
+
+    @property
+    def region(self) -> str:
+        return self.environment.region
+
+    @property
+    def account(self) -> str | None:
+        return self.environment.account
+
+    @property
+    def retain_data(self) -> bool:
+        """Stateful resources are retained and protected (production-like)."""
+        return self.environment.removal_policy == "retain"
+
+    def resource_name(self, *parts: str) -> str:
+        """A physical-name prefix shared by infrastructure and runtime: project-env-part."""
+        return "-".join((self.project, self.env_name, *parts))
+
+
+def read_cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
+    """The `context` block of cdk.json (what the CDK CLI passes to the app)."""
+    with path.open(encoding="utf-8") as handle:
+        context = json.load(handle).get("context", {})
+    if not isinstance(context, dict):
+        raise ConfigError(f"{path.name}: 'context' must be an object")
+    return context
+
+
+def load_config(get_context: Callable[[str], Any]) -> PlatformConfig:
+    """Build the config from CDK context (`app.node.try_get_context`)."""
+    project = get_context(PROJECT_KEY) or "omni-cx"
+    if not isinstance(project, str) or not PROJECT_PATTERN.match(project):
+        raise ConfigError(
+            f"{PROJECT_KEY} = {project!r}: must be 2-21 lower-case letters, digits or hyphens, starting with a letter"
+        )
+
+    environments = get_context(ENVIRONMENTS_KEY)
+    if not isinstance(environments, Mapping) or not environments:
+        raise ConfigError(f"{ENVIRONMENTS_KEY} = {environments!r}: must map environment names to settings in cdk.json")
+
+    env_name = get_context(ENV_KEY) or DEFAULT_ENV
+    if env_name not in environments:
+        raise ConfigError(f"{ENV_KEY} = {env_name!r}: unknown environment; allowed: {', '.join(sorted(environments))}")
+
+    raw = dict(environments[env_name])
+    maturity_override = get_context(MATURITY_KEY)
+    if maturity_override is not None:
+        raw["maturity"] = _parse_maturity(maturity_override)
+
+    try:
+        environment = EnvironmentConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error, prefix=f"{ENVIRONMENTS_KEY}.{env_name}", raw=raw)) from None
+    return PlatformConfig(project=project, env_name=env_name, environment=environment)
+
+
+def config_for(env_name: str, maturity: int | None = None, *, context: Mapping[str, Any] | None = None) -> PlatformConfig:
+    """Config for tools and tests that run outside the CDK CLI (reads cdk.json)."""
+    merged = dict(read_cdk_json_context() if context is None else context)
+    merged[ENV_KEY] = env_name
+    if maturity is not None:
+        merged[MATURITY_KEY] = maturity
+    return load_config(merged.get)
+
+
+def _parse_maturity(value: Any) -> Stage:
+    try:
+        return Stage(int(value))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{MATURITY_KEY} = {value!r}: must be one of {Stage.allowed()}") from None
+
+
+def _one_line(error: ValidationError, *, prefix: str, raw: Mapping[str, Any]) -> str:
+    first = error.errors(include_url=False)[0]
+    path = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        return f"{prefix}.{path}: missing; add it to the environment in cdk.json"
+    if first["type"] == "extra_forbidden":
+        return f"{prefix}.{path}: unknown key; allowed keys: {', '.join(_allowed_keys(first['loc']))}"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{prefix}.{path} = {first['input']!r}: {message}{more}"
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = EnvironmentConfig
+    for part in loc[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return sorted(model.model_fields)
