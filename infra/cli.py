@@ -14,9 +14,7 @@ from collections.abc import Sequence
 
 # (module, description): each module defines `register(subparsers) -> None`,
 # adding its parser with `set_defaults(func=handler)`; the handler returns an exit code.
-SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "infra.stages_cli",
-)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("infra.stages_cli",)
 
 
 class CliError(Exception):

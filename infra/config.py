@@ -31,7 +31,9 @@ CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 # The retention periods CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$")
+REGION_PATTERN = re.compile(
+    r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
+)
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
 
@@ -174,7 +176,9 @@ def load_config(get_context: Callable[[str], Any]) -> PlatformConfig:
     return PlatformConfig(project=project, env_name=env_name, environment=environment)
 
 
-def config_for(env_name: str, maturity: int | None = None, *, context: Mapping[str, Any] | None = None) -> PlatformConfig:
+def config_for(
+    env_name: str, maturity: int | None = None, *, context: Mapping[str, Any] | None = None
+) -> PlatformConfig:
     """Config for tools and tests that run outside the CDK CLI (reads cdk.json)."""
     merged = dict(read_cdk_json_context() if context is None else context)
     merged[ENV_KEY] = env_name

@@ -1,0 +1,47 @@
+"""The maturity table: which capability each stage adds, its stack and its dependencies.
+
+This is the one place that decides what a stage deploys. Adding a capability is
+one entry here plus its stack class. Entries are listed in build order; a
+capability may depend only on capabilities of the same or a lower stage that
+come before it (tests/infra/test_capabilities.py enforces both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.config import PlatformConfig
+from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.platform_stack import PlatformStack
+from infra.stages import Stage
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    stage: Stage
+    summary: str
+    stack: type[PlatformStack]
+    depends_on: tuple[str, ...] = ()
+
+    def stack_name(self, config: PlatformConfig) -> str:
+        return config.resource_name(self.name)
+
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability(
+        name="foundation",
+        stage=Stage.DISJOINTED,
+        summary="platform KMS key, data-lake buckets, Glue database, customer event bus, alert topic",
+        stack=FoundationStack,
+    ),
+)
+
+
+def capabilities_up_to(stage: Stage, table: tuple[Capability, ...] = CAPABILITIES) -> list[Capability]:
+    """The capabilities deployed at `stage`, in build order."""
+    return [capability for capability in table if capability.stage <= stage]
+
+
+def capabilities_added_at(stage: Stage, table: tuple[Capability, ...] = CAPABILITIES) -> list[Capability]:
+    return [capability for capability in table if capability.stage == stage]

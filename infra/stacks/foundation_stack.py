@@ -1,0 +1,146 @@
+"""Stage 1 foundation: what every other capability builds on.
+
+- the platform KMS key (rotated) that encrypts buckets, topics, queues and tables;
+- the data lake: raw and curated buckets, their access-log bucket, a Glue database;
+- the customer event bus (triggers and state changes) with a replay archive;
+- the alert topic every alarm publishes to.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from infra.config import PlatformConfig
+from infra.constructs.secure_bucket import AccessLogBucket, DataBucket
+from infra.stacks.platform_stack import PlatformStack
+
+# AWS services that publish to the KMS-encrypted alert topic: alarms and rules.
+_TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+class FoundationStack(PlatformStack):
+    def build(self) -> None:
+        config = self.config
+        lake = config.environment.data_lake
+
+        self.key = kms.Key(
+            self,
+            "PlatformKey",
+            alias=f"alias/{config.resource_name('platform')}",
+            description=f"Encrypts the {config.project} {config.env_name} platform's data at rest",
+            enable_key_rotation=True,
+            pending_window=Duration.days(30 if config.retain_data else 7),
+            removal_policy=self.stateful_removal_policy,
+        )
+        for service in _TOPIC_PUBLISHERS:
+            self.key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
+
+        self.access_logs = AccessLogBucket(
+            self,
+            "AccessLogs",
+            retain=config.retain_data,
+            expire_after=Duration.days(lake.access_logs_expire_after_days),
+        ).bucket
+        self.raw_bucket = self._data_bucket("RawData", config)
+        self.curated_bucket = self._data_bucket("CuratedData", config)
+
+        self.glue_database_name = config.resource_name("lake").replace("-", "_")
+        glue.CfnDatabase(
+            self,
+            "LakeDatabase",
+            catalog_id=self.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.glue_database_name,
+                description="Customer events, source customer records and golden records in the data lake",
+            ),
+        )
+
+        bus_name = config.resource_name("customer-events")
+        self.event_bus = events.EventBus(
+            self,
+            "CustomerEventBus",
+            event_bus_name=bus_name,
+            description="Real-time customer triggers and state changes for every channel",
+        )
+        archive = events.Archive(
+            self,
+            "CustomerEventArchive",
+            source_event_bus=self.event_bus,
+            description="Replay window for the customer event bus",
+            event_pattern=events.EventPattern(account=[self.account]),
+            retention=Duration.days(config.environment.event_archive_retention_days),
+        )
+        archive.apply_removal_policy(self.stateful_removal_policy)
+        self._encrypt_bus_and_archive(bus_name, archive)
+
+        self.alert_topic = sns.Topic(
+            self,
+            "AlertTopic",
+            topic_name=config.resource_name("alerts"),
+            display_name=f"{config.project} {config.env_name} alerts",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+
+    def _encrypt_bus_and_archive(self, bus_name: str, archive: events.Archive) -> None:
+        """Encrypt the bus and its archive with the platform key.
+
+        The L2 `kms_key` props write key-policy conditions on the bus's own ARN
+        attribute, a cycle (key -> bus -> key); the ARN built from the bus's known
+        name grants the same and avoids it. (EventBus.archive() also drops kms_key.)
+        """
+        for resource in (self.event_bus.node.default_child, archive.node.default_child):
+            if not isinstance(resource, events.CfnEventBus | events.CfnArchive):
+                raise TypeError(f"unexpected L1 resource {resource!r}")
+            resource.kms_key_identifier = self.key.key_arn
+        bus_arn = self.format_arn(service="events", resource="event-bus", resource_name=bus_name)
+        events_service = iam.ServicePrincipal("events.amazonaws.com")
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(actions=["kms:DescribeKey"], principals=[events_service], resources=["*"])
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"],
+                principals=[events_service],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": self.account,
+                        "kms:EncryptionContext:aws:events:event-bus:arn": bus_arn,
+                    }
+                },
+            )
+        )
+
+    def _data_bucket(self, construct_id: str, config: PlatformConfig) -> s3.Bucket:
+        lake = config.environment.data_lake
+        return DataBucket(
+            self,
+            construct_id,
+            encryption_key=self.key,
+            access_logs=self.access_logs,
+            retain=config.retain_data,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="tier-and-expire-old-versions",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(lake.infrequent_access_after_days),
+                        ),
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=Duration.days(lake.glacier_after_days),
+                        ),
+                    ],
+                    noncurrent_version_expiration=Duration.days(lake.noncurrent_versions_expire_after_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        ).bucket

@@ -1,0 +1,80 @@
+"""One synthesis of every (environment, stage) per test session, shared by the infra tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.config import read_cdk_json_context
+from infra.platform_app import synthesize
+from infra.stages import Stage
+
+ENVIRONMENTS = tuple(read_cdk_json_context()["omni:environments"])
+
+
+@dataclass
+class Synthesis:
+    env: str
+    stage: Stage
+    outdir: Path
+    error: str | None = None
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def violations(self) -> list[str]:
+        """Unacknowledged cdk-nag findings, one line each, from the validation report."""
+        report_path = self.outdir / "validation-report.json"
+        if not report_path.exists():
+            return []
+        lines = []
+        for plugin in json.loads(report_path.read_text())["pluginReports"]:
+            for violation in plugin.get("violations", []):
+                for construct in violation["violatingConstructs"]:
+                    lines.append(f"{violation['ruleName']} {construct['constructPath']}: {violation['description']}")
+        return lines
+
+    def template(self, capability: str) -> dict[str, Any]:
+        return next(t for name, t in self.templates.items() if name.endswith(f"-{capability}"))
+
+
+def _templates(outdir: Path) -> dict[str, dict[str, Any]]:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    templates = {}
+    for artifact_id, artifact in manifest["artifacts"].items():
+        if artifact["type"] == "aws:cloudformation:stack":
+            properties = artifact["properties"]
+            templates[properties.get("stackName", artifact_id)] = json.loads(
+                (outdir / properties["templateFile"]).read_text()
+            )
+    return templates
+
+
+@pytest.fixture(scope="session")
+def syntheses(tmp_path_factory: pytest.TempPathFactory) -> Mapping[tuple[str, Stage], Synthesis]:
+    results = {}
+    context = read_cdk_json_context()
+    for env in ENVIRONMENTS:
+        for stage in Stage:
+            outdir = tmp_path_factory.mktemp(f"cdk-{env}-{stage.value}")
+            result = Synthesis(env, stage, outdir)
+            try:
+                synthesize(env, stage.value, str(outdir), context=context)
+            except RuntimeError as error:  # cdk-nag findings interrupt synthesis after writing templates
+                result.error = str(error)
+            result.templates = _templates(outdir)
+            results[env, stage] = result
+    return results
+
+
+@pytest.fixture(scope="session")
+def dev5(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> Synthesis:
+    return syntheses["dev", Stage.SEAMLESS]
+
+
+@pytest.fixture(scope="session")
+def prod5(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> Synthesis:
+    return syntheses["prod", Stage.SEAMLESS]

@@ -1,0 +1,133 @@
+"""Stage-1 foundation: encryption, TLS, retention and protection by environment, tags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from .conftest import Synthesis
+
+
+def _foundation(synthesis: Synthesis) -> Template:
+    return Template.from_json(synthesis.template("foundation"))
+
+
+def _resources(synthesis: Synthesis, resource_type: str) -> dict[str, dict[str, Any]]:
+    return _foundation(synthesis).find_resources(resource_type)
+
+
+def _key_ref(synthesis: Synthesis) -> dict[str, Any]:
+    (key_id,) = _resources(synthesis, "AWS::KMS::Key")
+    return {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_platform_key_rotates(dev5: Synthesis) -> None:
+    _foundation(dev5).has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_data_buckets_use_the_platform_key_versioning_logging_and_no_public_access(dev5: Synthesis) -> None:
+    buckets = _resources(dev5, "AWS::S3::Bucket")
+    data_buckets = {
+        logical_id: bucket for logical_id, bucket in buckets.items() if "LoggingConfiguration" in bucket["Properties"]
+    }
+    assert len(data_buckets) == 2, "raw and curated buckets log their access"
+    for bucket in data_buckets.values():
+        properties = bucket["Properties"]
+        (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": _key_ref(dev5)}
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert properties["PublicAccessBlockConfiguration"] == dict.fromkeys(
+            ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+        )
+        assert properties["LifecycleConfiguration"]["Rules"]
+
+
+def test_every_bucket_refuses_plain_http_and_old_tls(dev5: Synthesis) -> None:
+    policies = _resources(dev5, "AWS::S3::BucketPolicy")
+    assert len(policies) == len(_resources(dev5, "AWS::S3::Bucket"))
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        denies = [s for s in statements if s["Effect"] == "Deny"]
+        assert {"Bool": {"aws:SecureTransport": "false"}} in [s["Condition"] for s in denies]
+        assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in [s["Condition"] for s in denies]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "policy"),
+    [("dev5", "Delete"), ("prod5", "Retain")],
+)
+def test_stateful_resources_follow_the_environment_removal_policy(
+    request: pytest.FixtureRequest, fixture: str, policy: str
+) -> None:
+    synthesis: Synthesis = request.getfixturevalue(fixture)
+    for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Events::Archive"):
+        for logical_id, resource in _resources(synthesis, resource_type).items():
+            assert resource.get("DeletionPolicy", "Delete") == policy, logical_id
+            assert resource.get("UpdateReplacePolicy", "Delete") == policy, logical_id
+
+
+def test_dev_empties_buckets_on_destroy_and_prod_never_does(dev5: Synthesis, prod5: Synthesis) -> None:
+    assert _resources(dev5, "Custom::S3AutoDeleteObjects")
+    assert _resources(prod5, "Custom::S3AutoDeleteObjects") == {}
+
+
+def test_prod_stacks_have_termination_protection(dev5: Synthesis, prod5: Synthesis) -> None:
+    manifest = json.loads((prod5.outdir / "manifest.json").read_text())
+    stacks = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+    assert stacks
+    assert all(a["properties"].get("terminationProtection") for a in stacks)
+    dev_manifest = json.loads((dev5.outdir / "manifest.json").read_text())
+    assert not any(
+        a["properties"].get("terminationProtection")
+        for a in dev_manifest["artifacts"].values()
+        if a["type"] == "aws:cloudformation:stack"
+    )
+
+
+def test_event_bus_and_archive_and_alert_topic_are_encrypted(dev5: Synthesis) -> None:
+    template = _foundation(dev5)
+    key_arn = _key_ref(dev5)
+    template.has_resource_properties("AWS::Events::EventBus", {"KmsKeyIdentifier": key_arn})
+    template.has_resource_properties("AWS::Events::Archive", {"KmsKeyIdentifier": key_arn, "RetentionDays": 7})
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": key_arn})
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+
+
+def test_alarm_and_rule_services_may_use_the_key_for_the_topic(dev5: Synthesis) -> None:
+    (key,) = _resources(dev5, "AWS::KMS::Key").values()
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    publishers = [s for s in statements if isinstance(s["Principal"].get("Service"), list)]
+    assert [sorted(s["Principal"]["Service"]) for s in publishers] == [
+        ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    ]
+    assert sorted(publishers[0]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_eventbridge_may_use_the_key_only_for_this_bus_and_account(dev5: Synthesis) -> None:
+    (key,) = _resources(dev5, "AWS::KMS::Key").values()
+    (bus_grant,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "kms:ReEncrypt*" in s.get("Action", [])]
+    conditions = bus_grant["Condition"]["StringEquals"]
+    assert conditions["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    bus_arn = json.dumps(conditions["kms:EncryptionContext:aws:events:event-bus:arn"])
+    assert "event-bus/omni-cx-dev-customer-events" in bus_arn
+
+
+def test_everything_is_tagged_with_project_environment_stage_and_capability(prod5: Synthesis) -> None:
+    (bucket, *_) = _resources(prod5, "AWS::S3::Bucket").values()
+    tags = {tag["Key"]: tag["Value"] for tag in bucket["Properties"]["Tags"]}
+    assert tags["project"] == "omni-cx"
+    assert tags["environment"] == "prod"
+    assert tags["maturity-stage"] == "1 Disjointed"
+    assert tags["capability"] == "foundation"
