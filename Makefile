@@ -52,7 +52,7 @@ format: $(BIN)/.installed ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 synth: $(BIN)/.installed node_modules/.installed ## synthesize ENV at MATURITY into cdk.out/ (no credentials needed)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --all --quiet --no-notices --no-version-reporting \
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices --no-version-reporting \
 		--output $(CDK_OUTDIR) -c env=$(ENV) $(MATURITY_ARG)
 	$(BIN)/omni assembly $(CDK_OUTDIR)
 
