@@ -30,7 +30,30 @@ DEFAULT_ENV = "dev"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 # The retention periods CloudWatch Logs accepts (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 REGION_PATTERN = re.compile(
     r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$"
 )
@@ -77,6 +100,10 @@ class EnvironmentConfig(_Frozen):
     removal_policy: Literal["destroy", "retain"]
     log_retention_days: int
     sizing: SizingConfig
+    # How a new function version reaches traffic: CodeDeploy canary (10% for 5 minutes) or all at once.
+    lambda_deployment: Literal["canary", "all_at_once"]
+    # Version of the public layer AWSLambdaPowertoolsPythonV3-python314-arm64 (runtime libraries).
+    powertools_layer_version: PositiveInt
     data_lake: DataLakeConfig
     event_archive_retention_days: PositiveInt
 

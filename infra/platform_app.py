@@ -42,7 +42,7 @@ def create_app(*, outdir: str | None = None) -> tuple[App, PlatformConfig]:
 def synthesize(env_name: str, maturity: int, outdir: str, *, context: Mapping[str, Any] | None = None) -> App:
     """Synthesize one environment and stage in-process (tests, demo); cdk.json supplies the context."""
     merged = dict(read_cdk_json_context() if context is None else context)
-    merged.update({ENV_KEY: env_name, MATURITY_KEY: maturity})
+    merged.update({ENV_KEY: env_name, MATURITY_KEY: int(maturity)})
     app = App(outdir=outdir, context=merged)
     build_platform(app, load_config(app.node.try_get_context))
     app.synth()

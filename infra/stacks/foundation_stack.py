@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -40,6 +40,7 @@ class FoundationStack(PlatformStack):
         )
         for service in _TOPIC_PUBLISHERS:
             self.key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
+        self._allow_log_groups_of_this_account()
 
         self.access_logs = AccessLogBucket(
             self,
@@ -86,6 +87,26 @@ class FoundationStack(PlatformStack):
             display_name=f"{config.project} {config.env_name} alerts",
             master_key=self.key,
             enforce_ssl=True,
+        )
+
+    def _allow_log_groups_of_this_account(self) -> None:
+        """CloudWatch Logs encrypts the platform's log groups (functions, API access, WAF) with the key."""
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
         )
 
     def _encrypt_bus_and_archive(self, bus_name: str, archive: events.Archive) -> None:

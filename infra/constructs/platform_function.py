@@ -1,0 +1,194 @@
+"""The one way the platform deploys a Lambda function.
+
+Secure and observable by default:
+- code from the `lambdas/` asset root (no bundling, no Docker); runtime libraries
+  (Powertools, pydantic) from the public Powertools layer, version from config;
+- its own role (no managed policies), a KMS-encrypted log group with the
+  environment's retention, encrypted environment, X-Ray tracing, reserved
+  concurrency from config;
+- a dead-letter queue when it is invoked asynchronously;
+- safe deployments: a published version behind the `live` alias, shifted by
+  CodeDeploy (canary in production, all at once in dev) and rolled back
+  automatically when the function's alarms fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import PlatformConfig
+from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
+from infra.constructs.log_group import encrypted_log_group
+from infra.constructs.secure_queue import DeadLetterQueue
+
+LAMBDA_ASSET_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # AWS's publisher account for the Powertools layers
+LIVE_ALIAS = "live"
+
+
+def powertools_layer_arn(version: int) -> str:
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
+    )
+
+
+class PlatformFunction(Construct):
+    """A Lambda function with the platform's defaults; `alias` is what callers invoke."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        handler: str,
+        description: str,
+        service: str,
+        encryption_key: kms.IKey,
+        alert_topic: sns.ITopic,
+        environment: Mapping[str, str] | None = None,
+        timeout_seconds: int = 10,
+        memory_mb: int | None = None,
+        asynchronous: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        sizing = config.environment.sizing
+        self.log_group = encrypted_log_group(self, "Logs", config=config, encryption_key=encryption_key)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{description} (least privilege: each grant is made by the stack that wires it)",
+        )
+        self.log_group.grant_write(self.role)
+        self.dead_letter_queue: sqs.IQueue | None = None
+        if asynchronous:
+            self.dead_letter_queue = DeadLetterQueue(
+                self, "DeadLetters", encryption_key=encryption_key, retain=config.retain_data, purpose=description
+            ).queue
+
+        reserved = sizing.lambda_reserved_concurrency or None
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_ROOT), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self, "Powertools", powertools_layer_arn(config.environment.powertools_layer_version)
+                )
+            ],
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            memory_size=memory_mb or sizing.lambda_memory_mb,
+            timeout=Duration.seconds(timeout_seconds),
+            reserved_concurrent_executions=reserved,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": config.project,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Responses and errors carry customer data: never copy them into traces.
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+                "ENVIRONMENT": config.env_name,
+                **(environment or {}),
+            },
+            environment_encryption=encryption_key,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=2 if asynchronous else None,
+        )
+        self.alias = lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
+        self.errors_alarm = self._alarm(
+            "Errors", self.alias.metric_errors(period=Duration.minutes(1)), alert_topic, "errors"
+        )
+        self.throttles_alarm = self._alarm(
+            "Throttles", self.alias.metric_throttles(period=Duration.minutes(1)), alert_topic, "throttled invocations"
+        )
+        self.deployment = codedeploy.LambdaDeploymentGroup(
+            self,
+            "Deployment",
+            alias=self.alias,
+            deployment_config=(
+                codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES
+                if config.environment.lambda_deployment == "canary"
+                else codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+            ),
+            alarms=[self.errors_alarm],
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+        )
+        self._acknowledge(config, asynchronous=asynchronous, reserved=reserved)
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, topic: sns.ITopic, what: str) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{construct_id}Alarm",
+            alarm_description=f"{self.function.node.path}: {what} in the last minute",
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        return alarm
+
+    def _acknowledge(self, config: PlatformConfig, *, asynchronous: bool, reserved: int | None) -> None:
+        no_vpc = (
+            "The function calls only AWS service APIs (TLS, IAM-authorised) and reaches no private network "
+            "resource; a VPC would add NAT or endpoints without reducing exposure."
+        )
+        findings = [
+            ("HIPAA.Security-LambdaInsideVPC", no_vpc),
+            ("NIST.800.53.R5-LambdaInsideVPC", no_vpc),
+            ("PCI.DSS.321-LambdaInsideVPC", no_vpc),
+        ]
+        if not asynchronous:
+            synchronous = (
+                "Invoked synchronously: the caller receives every error, and a DLQ only applies to asynchronous "
+                "invocations (failed event-source records go to the source's own on-failure destination)."
+            )
+            findings += [("HIPAA.Security-LambdaDLQ", synchronous), ("NIST.800.53.R5-LambdaDLQ", synchronous)]
+        if reserved is None:
+            unreserved = f"Reserved concurrency is switched off in the {config.env_name} environment's sizing (0)."
+            findings += [
+                ("HIPAA.Security-LambdaConcurrency", unreserved),
+                ("NIST.800.53.R5-LambdaConcurrency", unreserved),
+            ]
+        acknowledge(self.function, *findings)
+        acknowledge(
+            self.role,
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
+            ),
+        )
+        acknowledge_grant_policy(self.role)
+        acknowledge(
+            self.deployment,
+            (
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]",
+                "AWS's scoped-down policy for CodeDeploy Lambda deployments: it only shifts aliases and invokes hooks.",
+            ),
+        )
