@@ -105,23 +105,38 @@ def test_event_bus_and_archive_and_alert_topic_are_encrypted(dev5: Synthesis) ->
     )
 
 
-def test_alarm_and_rule_services_may_use_the_key_for_the_topic(dev5: Synthesis) -> None:
-    (key,) = _resources(dev5, "AWS::KMS::Key").values()
-    statements = key["Properties"]["KeyPolicy"]["Statement"]
-    publishers = [s for s in statements if isinstance(s["Principal"].get("Service"), list)]
-    assert [sorted(s["Principal"]["Service"]) for s in publishers] == [
-        ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    ]
-    assert sorted(publishers[0]["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+def _key_statements(synthesis: Synthesis, service: str) -> list[dict[str, Any]]:
+    """Key-policy statements naming this service principal, with Action always a list."""
+    (key,) = _resources(synthesis, "AWS::KMS::Key").values()
+    found = []
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        services = statement["Principal"].get("Service", [])
+        if service in ([services] if isinstance(services, str) else services):
+            actions = statement["Action"]
+            found.append({**statement, "Action": sorted([actions] if isinstance(actions, str) else actions)})
+    return found
+
+
+def test_alarm_and_rule_services_may_publish_to_the_encrypted_topic(dev5: Synthesis) -> None:
+    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+        assert {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow"}.items() <= next(
+            s for s in _key_statements(dev5, service) if "Condition" not in s and len(s["Action"]) == 2
+        ).items()
 
 
 def test_eventbridge_may_use_the_key_only_for_this_bus_and_account(dev5: Synthesis) -> None:
-    (key,) = _resources(dev5, "AWS::KMS::Key").values()
-    (bus_grant,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "kms:ReEncrypt*" in s.get("Action", [])]
+    (bus_grant,) = [s for s in _key_statements(dev5, "events.amazonaws.com") if "kms:ReEncrypt*" in s["Action"]]
     conditions = bus_grant["Condition"]["StringEquals"]
     assert conditions["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
     bus_arn = json.dumps(conditions["kms:EncryptionContext:aws:events:event-bus:arn"])
     assert "event-bus/omni-cx-dev-customer-events" in bus_arn
+
+
+def test_cloudwatch_logs_may_use_the_key_only_for_this_accounts_log_groups(dev5: Synthesis) -> None:
+    (logs_grant,) = _key_statements(dev5, "logs.eu-west-2.amazonaws.com")
+    arn = json.dumps(logs_grant["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    assert arn.endswith(':log-group:*"]]}')
+    assert '{"Ref": "AWS::AccountId"}' in arn
 
 
 def test_everything_is_tagged_with_project_environment_stage_and_capability(prod5: Synthesis) -> None:
