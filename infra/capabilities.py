@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.config import PlatformConfig
+from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stages import Stage
@@ -34,6 +35,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         stage=Stage.DISJOINTED,
         summary="platform KMS key, data-lake buckets, Glue database, customer event bus, alert topic",
         stack=FoundationStack,
+    ),
+    Capability(
+        name="contact-centre",
+        stage=Stage.DISJOINTED,
+        summary="Amazon Connect instance, hours, queues, routing profile, contact flows",
+        stack=ContactCentreStack,
+        depends_on=("foundation",),
     ),
 )
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -91,6 +92,55 @@ class DataLakeConfig(_Frozen):
         return value
 
 
+Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+CLOCK_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class QueueConfig(_Frozen):
+    name: Annotated[str, Field(min_length=1, max_length=127)]
+    description: Annotated[str, Field(max_length=250)] = ""
+
+
+class ContactCentreConfig(_Frozen):
+    """The Amazon Connect instance: created by the stack, or an existing one given by ARN."""
+
+    instance_alias: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$")] | None = None
+    existing_instance_arn: (
+        Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$")] | None
+    ) = None
+    time_zone: str
+    # Opening hours per day, local to time_zone: [open, close] as HH:MM; a missing day is closed.
+    hours: dict[Weekday, tuple[str, str]]
+    # Logical queue name (what flows refer to as ${queue:NAME}) -> its settings.
+    queues: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")], QueueConfig]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/London") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for day, (opens, closes) in value.items():
+            if not (CLOCK_PATTERN.match(opens) and CLOCK_PATTERN.match(closes)):
+                raise ValueError(f"{day}: times must be HH:MM (24-hour)")
+            if closes <= opens:
+                raise ValueError(f"{day}: closing time {closes} must be after opening time {opens}")
+        return value
+
+    @field_validator("queues")
+    @classmethod
+    def _queues(cls, value: dict[str, QueueConfig]) -> dict[str, QueueConfig]:
+        if not value:
+            raise ValueError("at least one queue is needed")
+        return value
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -106,6 +156,7 @@ class EnvironmentConfig(_Frozen):
     powertools_layer_version: PositiveInt
     data_lake: DataLakeConfig
     event_archive_retention_days: PositiveInt
+    contact_centre: ContactCentreConfig
 
     @field_validator("account")
     @classmethod

@@ -41,7 +41,7 @@ class Synthesis:
         return next(t for name, t in self.templates.items() if name.endswith(f"-{capability}"))
 
 
-def _templates(outdir: Path) -> dict[str, dict[str, Any]]:
+def load_templates(outdir: Path) -> dict[str, dict[str, Any]]:
     manifest = json.loads((outdir / "manifest.json").read_text())
     templates = {}
     for artifact_id, artifact in manifest["artifacts"].items():
@@ -65,7 +65,7 @@ def syntheses(tmp_path_factory: pytest.TempPathFactory) -> Mapping[tuple[str, St
                 synthesize(env, stage.value, str(outdir), context=context)
             except RuntimeError as error:  # cdk-nag findings interrupt synthesis after writing templates
                 result.error = str(error)
-            result.templates = _templates(outdir)
+            result.templates = load_templates(outdir)
             results[env, stage] = result
     return results
 

@@ -93,6 +93,17 @@ def test_bad_selection_names_the_key_the_value_and_what_is_allowed(env: str, mat
         ),
         ("log_retention_days", 10, "omni:environments.dev.log_retention_days = 10: must be one of the CloudWatch Logs"),
         ("maturity", 9, "omni:environments.dev.maturity = 9: must be one of 1 Disjointed"),
+        (
+            "contact_centre.hours",
+            {"MONDAY": ["18:00", "09:00"]},
+            "omni:environments.dev.contact_centre.hours = {'MONDAY': ['18:00', '09:00']}: MONDAY: closing time 09:00 must be after",
+        ),
+        (
+            "contact_centre.time_zone",
+            "Mars/Olympus",
+            "omni:environments.dev.contact_centre.time_zone = 'Mars/Olympus': must be an IANA time zone",
+        ),
+        ("contact_centre.queues", {}, "omni:environments.dev.contact_centre.queues = {}: at least one queue is needed"),
         ("sizing.lambda_memmory_mb", 512, "omni:environments.dev.sizing.lambda_memmory_mb: unknown key; allowed keys:"),
     ],
 )

@@ -1,0 +1,73 @@
+"""Stage-1 contact centre: instance settings, encrypted recordings, hours and queues from config."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from infra.config import read_cdk_json_context
+from infra.platform_app import synthesize
+
+from .conftest import Synthesis, load_templates
+
+EXISTING = "arn:aws:connect:eu-west-2:111122223333:instance/0a1b2c3d-0000-4000-8000-123456789abc"
+
+
+def _contact_centre(synthesis: Synthesis) -> Template:
+    return Template.from_json(synthesis.template("contact-centre"))
+
+
+def test_instance_has_managed_identities_calls_and_flow_logs(dev5: Synthesis) -> None:
+    _contact_centre(dev5).has_resource_properties(
+        "AWS::Connect::Instance",
+        {
+            "IdentityManagementType": "CONNECT_MANAGED",
+            "InstanceAlias": "omni-cx-dev",
+            "Attributes": Match.object_like({"InboundCalls": True, "OutboundCalls": True, "ContactflowLogs": True}),
+        },
+    )
+
+
+def test_recordings_and_transcripts_are_kms_encrypted_with_the_platform_key(dev5: Synthesis) -> None:
+    storage = _contact_centre(dev5).find_resources("AWS::Connect::InstanceStorageConfig")
+    assert sorted(s["Properties"]["ResourceType"] for s in storage.values()) == ["CALL_RECORDINGS", "CHAT_TRANSCRIPTS"]
+    for config in storage.values():
+        encryption = config["Properties"]["S3Config"]["EncryptionConfig"]
+        assert encryption["EncryptionType"] == "KMS"
+        assert "PlatformKey" in str(encryption["KeyId"])  # imported from the foundation stack
+
+
+def test_hours_and_queues_come_from_config(dev5: Synthesis) -> None:
+    template = _contact_centre(dev5)
+    (hours,) = template.find_resources("AWS::Connect::HoursOfOperation").values()
+    days = {slot["Day"]: (slot["StartTime"], slot["EndTime"]) for slot in hours["Properties"]["Config"]}
+    assert days["MONDAY"] == ({"Hours": 8, "Minutes": 0}, {"Hours": 20, "Minutes": 0})
+    assert "SUNDAY" not in days
+    assert hours["Properties"]["TimeZone"] == "Europe/London"
+    queues = template.find_resources("AWS::Connect::Queue")
+    assert sorted(q["Properties"]["Name"] for q in queues.values()) == ["General support", "Retention offers"]
+    (profile,) = template.find_resources("AWS::Connect::RoutingProfile").values()
+    assert len(profile["Properties"]["QueueConfigs"]) == 2 * len(queues)  # voice and chat for each queue
+
+
+def test_production_keeps_the_instance(prod5: Synthesis) -> None:
+    (instance,) = _contact_centre(prod5).find_resources("AWS::Connect::Instance").values()
+    assert instance["DeletionPolicy"] == "Retain"
+
+
+def test_an_existing_instance_is_used_instead_of_creating_one(tmp_path: Path) -> None:
+    # Given config that names an existing instance
+    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    context["omni:environments"]["dev"]["contact_centre"]["existing_instance_arn"] = EXISTING
+    # When stage 1 is synthesized
+    synthesize("dev", 1, str(tmp_path), context=context)
+    template = next(t for name, t in load_templates(tmp_path).items() if name.endswith("contact-centre"))
+    # Then no instance or storage is created, and the queues and hours attach to the given one
+    resources = template["Resources"].values()
+    assert not [r for r in resources if r["Type"] in ("AWS::Connect::Instance", "AWS::Connect::InstanceStorageConfig")]
+    attached = [r for r in resources if r["Type"] in ("AWS::Connect::Queue", "AWS::Connect::HoursOfOperation")]
+    assert attached
+    assert all(r["Properties"]["InstanceArn"] == EXISTING for r in attached)
