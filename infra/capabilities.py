@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from infra.config import PlatformConfig
 from infra.stacks.contact_centre_stack import ContactCentreStack
+from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stages import Stage
@@ -41,6 +42,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         stage=Stage.DISJOINTED,
         summary="Amazon Connect instance, hours, queues, routing profile, contact flows",
         stack=ContactCentreStack,
+        depends_on=("foundation",),
+    ),
+    Capability(
+        name="customer-domain",
+        stage=Stage.CONSISTENT,
+        summary="customer matching (Splink on Glue, or Glue FindMatches), golden records, identity map",
+        stack=CustomerDomainStack,
         depends_on=("foundation",),
     ),
 )

@@ -60,6 +60,7 @@ REGION_PATTERN = re.compile(
 )
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 PROJECT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 PositiveInt = Annotated[int, Field(gt=0)]
 
@@ -141,6 +142,33 @@ class ContactCentreConfig(_Frozen):
         return value
 
 
+GlueWorkerType = Literal["G.1X", "G.2X", "G.4X", "G.8X"]
+
+
+class GlueJobSizing(_Frozen):
+    worker_type: GlueWorkerType
+    number_of_workers: Annotated[int, Field(ge=2, le=299)]
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)]
+
+
+class FindMatchesConfig(GlueJobSizing):
+    # FindMatches trade-offs: 1.0 favours precision / accuracy, 0.0 recall / cost.
+    precision_recall_tradeoff: Annotated[float, Field(ge=0, le=1)]
+    accuracy_cost_tradeoff: Annotated[float, Field(ge=0, le=1)]
+    enforce_provided_labels: bool
+
+
+class MdmConfig(_Frozen):
+    """Customer de-duplication. `engine` selects the deployed matching job:
+    `splink` (current Glue, the default) or `findmatches` (AWS Glue FindMatches, Glue 2.0 only)."""
+
+    engine: Literal["splink", "findmatches"]
+    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")]
+    match_threshold: Annotated[float, Field(gt=0, lt=1)]
+    findmatches: FindMatchesConfig
+    splink: GlueJobSizing
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -157,6 +185,7 @@ class EnvironmentConfig(_Frozen):
     data_lake: DataLakeConfig
     event_archive_retention_days: PositiveInt
     contact_centre: ContactCentreConfig
+    mdm: MdmConfig
 
     @field_validator("account")
     @classmethod
@@ -239,6 +268,12 @@ def load_config(get_context: Callable[[str], Any]) -> PlatformConfig:
         raise ConfigError(f"{ENVIRONMENTS_KEY} = {environments!r}: must map environment names to settings in cdk.json")
 
     env_name = get_context(ENV_KEY) or DEFAULT_ENV
+    bad_names = sorted(name for name in environments if not ENV_NAME_PATTERN.match(name))
+    if bad_names:
+        raise ConfigError(
+            f"{ENVIRONMENTS_KEY}: environment name {bad_names[0]!r} must be 1-16 lower-case letters, digits or "
+            "hyphens, starting with a letter (it is part of resource names)"
+        )
     if env_name not in environments:
         raise ConfigError(f"{ENV_KEY} = {env_name!r}: unknown environment; allowed: {', '.join(sorted(environments))}")
 

@@ -64,12 +64,14 @@ class DataBucket(Construct):
         encryption_key: kms.IKey,
         access_logs: s3.IBucket,
         retain: bool,
+        bucket_name: str | None = None,
         lifecycle_rules: Sequence[s3.LifecycleRule] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
             bucket_key_enabled=True,  # one KMS call per bucket key, not per object

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from infra.config import PlatformConfig
+from infra.constructs.lake_access import LakeBucket
 from infra.constructs.secure_bucket import AccessLogBucket, DataBucket
 from infra.stacks.platform_stack import PlatformStack
 
@@ -48,8 +49,11 @@ class FoundationStack(PlatformStack):
             retain=config.retain_data,
             expire_after=Duration.days(lake.access_logs_expire_after_days),
         ).bucket
-        self.raw_bucket = self._data_bucket("RawData", config)
-        self.curated_bucket = self._data_bucket("CuratedData", config)
+        # Named deterministically so other stacks grant access by name (see lake_access).
+        self.raw = LakeBucket(name_prefix=config.resource_name("raw"), name_suffix=config.region, key=self.key)
+        self.curated = LakeBucket(name_prefix=config.resource_name("curated"), name_suffix=config.region, key=self.key)
+        self.raw_bucket = self._data_bucket("RawData", config, self.raw)
+        self.curated_bucket = self._data_bucket("CuratedData", config, self.curated)
 
         self.glue_database_name = config.resource_name("lake").replace("-", "_")
         glue.CfnDatabase(
@@ -139,11 +143,12 @@ class FoundationStack(PlatformStack):
             )
         )
 
-    def _data_bucket(self, construct_id: str, config: PlatformConfig) -> s3.Bucket:
+    def _data_bucket(self, construct_id: str, config: PlatformConfig, named: LakeBucket) -> s3.Bucket:
         lake = config.environment.data_lake
         return DataBucket(
             self,
             construct_id,
+            bucket_name=named.name,
             encryption_key=self.key,
             access_logs=self.access_logs,
             retain=config.retain_data,

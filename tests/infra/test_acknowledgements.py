@@ -32,7 +32,7 @@ def test_no_acknowledgement_outlives_its_finding(tmp_path: Path, env: str) -> No
         (path, finding)
         for path, finding in acknowledgements
         if not any(
-            rule == finding.split("[")[0] and (where == path or where.startswith(path + "/"))
+            finding in (rule, rule.split("[")[0]) and (where == path or where.startswith(path + "/"))
             for rule, where in findings
         )
     ]
