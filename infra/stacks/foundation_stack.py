@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 
 from infra.config import PlatformConfig
 from infra.constructs.lake_access import LakeBucket
@@ -66,7 +67,7 @@ class FoundationStack(PlatformStack):
             ),
         )
 
-        bus_name = config.resource_name("customer-events")
+        bus_name = self.event_bus_name = config.resource_name("customer-events")
         self.event_bus = events.EventBus(
             self,
             "CustomerEventBus",
@@ -84,14 +85,36 @@ class FoundationStack(PlatformStack):
         archive.apply_removal_policy(self.stateful_removal_policy)
         self._encrypt_bus_and_archive(bus_name, archive)
 
+        self.alert_topic_name = config.resource_name("alerts")
         self.alert_topic = sns.Topic(
             self,
             "AlertTopic",
-            topic_name=config.resource_name("alerts"),
+            topic_name=self.alert_topic_name,
             display_name=f"{config.project} {config.env_name} alerts",
             master_key=self.key,
             enforce_ssl=True,
         )
+        # Alarms and rules in every later stack publish here; granting it once, in this
+        # stack, means no later stack has to edit this topic's policy.
+        self.alert_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"],
+                principals=[iam.ServicePrincipal(service) for service in _TOPIC_PUBLISHERS],
+                resources=[self.alert_topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+
+    def alert_topic_for(self, scope: Construct) -> sns.ITopic:
+        """The alert topic as another stack should use it: imported by its known name, no export."""
+        stack = Stack.of(scope)
+        return sns.Topic.from_topic_arn(
+            scope, "AlertTopic", stack.format_arn(service="sns", resource=self.alert_topic_name)
+        )
+
+    def event_bus_for(self, scope: Construct) -> events.IEventBus:
+        """The customer event bus, imported by its known name in another stack."""
+        return events.EventBus.from_event_bus_name(scope, "CustomerEventBus", self.event_bus_name)
 
     def _allow_log_groups_of_this_account(self) -> None:
         """CloudWatch Logs encrypts the platform's log groups (functions, API access, WAF) with the key."""
