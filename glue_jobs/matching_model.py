@@ -1,0 +1,101 @@
+"""The one Splink model definition of the customer matching engine (engine 2).
+
+The same comparisons, blocking rules and settings serve the local DuckDB run and
+the Glue 5.0 Spark run: Splink turns these backend-neutral creators into the SQL
+dialect of whichever database API the linker is given. The model reads the
+columns produced by `glue_jobs.normalise.normalise_frame`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_creator import ComparisonCreator
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """The knobs of a matching run; defaults suit both the sandbox and a production batch.
+
+    Attributes:
+        threshold_match_probability: pairs at or above this probability join one cluster.
+        u_max_pairs: random pairs sampled to estimate u (the chance of agreement among non-matches).
+        seed: makes the u sample, and so the whole model, reproducible.
+        prior_recall: assumed recall of the deterministic rules that estimate the match prior.
+    """
+
+    threshold_match_probability: float = 0.95
+    u_max_pairs: float = 2e6
+    seed: int = 42
+    prior_recall: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold_match_probability < 1.0:
+            raise ValueError(f"threshold_match_probability must lie in (0, 1), got {self.threshold_match_probability}")
+        if not 0.0 < self.prior_recall <= 1.0:
+            raise ValueError(f"prior_recall must lie in (0, 1], got {self.prior_recall}")
+
+
+def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
+    """How two records are compared, one comparison per attribute, strongest evidence first."""
+    return [
+        # Catches swapped first/last names and typos in either; nicknames are resolved by normalisation.
+        cl.ForenameSurnameComparison("first_name", "last_name", jaro_winkler_thresholds=[0.92, 0.85]),
+        cl.DateOfBirthComparison(
+            "date_of_birth",
+            input_is_string=True,
+            datetime_format="%Y-%m-%d",
+            datetime_thresholds=[1, 10],
+            datetime_metrics=["year", "year"],
+        ),
+        cl.EmailComparison("email"),
+        cl.LevenshteinAtThresholds("phone", [1, 2]),
+        cl.LevenshteinAtThresholds("postcode", [1, 2]),
+        cl.JaroWinklerAtThresholds("city", [0.9]),
+        cl.JaroWinklerAtThresholds("address_line", [0.9, 0.75]),
+    ]
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    """Which pairs are scored at all: each rule lets duplicates that disagree elsewhere still meet."""
+    return [
+        block_on("first_name", "last_name"),
+        # Swapped first and last names: an equi-join across the two columns.
+        CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),
+        block_on("date_of_birth"),
+        block_on("email"),
+        block_on("phone"),
+        block_on("postcode"),
+        block_on("address_line"),
+        block_on("city", "substr(last_name, 1, 2)"),
+    ]
+
+
+def training_blocking_rules() -> list[BlockingRuleCreator]:
+    """EM sessions: each one estimates m for the comparisons its rule does not fix."""
+    return [block_on("first_name", "last_name"), block_on("date_of_birth")]
+
+
+def deterministic_rules() -> list[str | BlockingRuleCreator]:
+    """Near-certain matches, used only to estimate how likely two random records match."""
+    return [
+        "l.first_name = r.first_name and l.last_name = r.last_name and l.date_of_birth = r.date_of_birth",
+        "l.email = r.email and l.last_name = r.last_name",
+    ]
+
+
+def build_settings() -> SettingsCreator:
+    """The Splink settings of the customer model (dedupe across all sources at once)."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )
