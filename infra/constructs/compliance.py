@@ -6,10 +6,12 @@ with the narrowest finding id and a reason that is true for that resource.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from aws_cdk import Acknowledgment, App, Validations
+from aws_cdk import Acknowledgment, App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
@@ -58,3 +60,23 @@ def acknowledge_grant_policy(role: IConstruct) -> None:
         ("NIST.800.53.R5-IAMNoInlinePolicy", reason),
         ("PCI.DSS.321-IAMNoInlinePolicy", reason),
     )
+
+
+def wildcard_resource_finding(scope: IConstruct, resource: str) -> str:
+    """The exact AwsSolutions-IAM5 finding id for a wildcard resource, rendered as cdk-nag prints it
+    (Ref X as <X>, GetAtt as <A.B>, joins flattened), so it can be acknowledged narrowly."""
+    return f"AwsSolutions-IAM5[Resource::{_as_nag_prints(Stack.of(scope).resolve(resource))}]"
+
+
+def _as_nag_prints(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::Join":
+            return str(argument[0]).join(_as_nag_prints(part) for part in argument[1])
+    return json.dumps(value, separators=(",", ":"))

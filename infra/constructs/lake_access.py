@@ -19,9 +19,7 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
-from infra.constructs.compliance import acknowledge
-
-_ACCOUNT_IN_FINDINGS = "<AWS::AccountId>"  # how cdk-nag prints the account pseudo parameter
+from infra.constructs.compliance import acknowledge, wildcard_resource_finding
 
 
 @dataclass(frozen=True)
@@ -43,10 +41,6 @@ class LakeBucket:
     def objects_arn(self, prefix: str) -> str:
         return f"{self.arn}/{prefix}*"
 
-    def objects_finding(self, prefix: str) -> str:
-        name = f"{self.name_prefix}-{_ACCOUNT_IN_FINDINGS}-{self.name_suffix}"
-        return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{name}/{prefix}*]"
-
     def url(self, prefix: str = "") -> str:
         return f"s3://{self.name}/{prefix}"
 
@@ -56,7 +50,7 @@ def grant_prefix_read(role: iam.IRole, bucket: LakeBucket, prefix: str, *, why: 
     role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.objects_arn(prefix)]))
     _list(role, bucket, prefix)
     role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[bucket.key.key_arn]))
-    acknowledge(role, (bucket.objects_finding(prefix), f"Reads every object under {prefix}: {why}"))
+    _acknowledge_objects(role, bucket, prefix, f"Reads every object under {prefix}: {why}")
 
 
 def grant_prefix_write(role: iam.IRole, bucket: LakeBucket, prefix: str, *, why: str) -> None:
@@ -67,7 +61,7 @@ def grant_prefix_write(role: iam.IRole, bucket: LakeBucket, prefix: str, *, why:
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[bucket.key.key_arn])
     )
-    acknowledge(role, (bucket.objects_finding(prefix), f"Writes objects under {prefix}: {why}"))
+    _acknowledge_objects(role, bucket, prefix, f"Writes objects under {prefix}: {why}")
 
 
 def grant_prefix_read_write(role: iam.IRole, bucket: LakeBucket, prefix: str, *, why: str) -> None:
@@ -81,7 +75,7 @@ def grant_prefix_read_write(role: iam.IRole, bucket: LakeBucket, prefix: str, *,
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[bucket.key.key_arn])
     )
-    acknowledge(role, (bucket.objects_finding(prefix), f"Reads and replaces objects under {prefix}: {why}"))
+    _acknowledge_objects(role, bucket, prefix, f"Reads and replaces objects under {prefix}: {why}")
 
 
 def _list(role: iam.IRole, bucket: LakeBucket, prefix: str) -> None:
@@ -92,3 +86,7 @@ def _list(role: iam.IRole, bucket: LakeBucket, prefix: str) -> None:
             conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         )
     )
+
+
+def _acknowledge_objects(role: iam.IRole, bucket: LakeBucket, prefix: str, reason: str) -> None:
+    acknowledge(role, (wildcard_resource_finding(role, bucket.objects_arn(prefix)), reason))

@@ -13,12 +13,17 @@ The matching engine is chosen by `mdm.engine`:
 
 from __future__ import annotations
 
-from aws_cdk import Annotations
+from pathlib import Path
+
+from aws_cdk import Annotations, ArnFormat, IgnoreMode
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
-from infra.constructs.compliance import acknowledge_grant_policy
+from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
@@ -29,6 +34,12 @@ MDM_PREFIX = "mdm/"
 PREPARED_PREFIX = f"{MDM_PREFIX}prepared/"
 PREPARED_TABLE = "prepared_customers"
 PRIMARY_KEY = "source_key"
+REPOSITORY = Path(__file__).resolve().parents[2]
+GLUE_JOBS = REPOSITORY / "glue_jobs"
+SPLINK_GLUE_VERSION = "5.0"  # Spark 3.5, Python 3.11
+SPLINK_REQUIREMENT = "splink==5.0.0"  # the version the local engine is tested with
+# The zip for --extra-py-files holds the glue_jobs package at its root, nothing else.
+_PACKAGE_ONLY = {"exclude": ["/*", "!/glue_jobs/", "__pycache__/"], "ignore_mode": IgnoreMode.GIT}
 GLUE_2_EOL_WARNING = (
     "mdm.engine is 'findmatches': AWS Glue FindMatches runs only on Glue 2.0, which reached end of life on "
     "2026-04-01 and may no longer accept new jobs. Set mdm.engine to 'splink' in cdk.json to deploy the "
@@ -53,10 +64,184 @@ class CustomerDomainStack(PlatformStack):
             self.glue_role, foundation.curated, MDM_PREFIX, why="prepared records, golden records and identity links"
         )
         acknowledge_grant_policy(self.glue_role)
+        self.security_configuration = self._security_configuration(foundation)
+        self._glue_logging_and_catalog(foundation)
 
         if mdm.engine == "findmatches":
             Annotations.of(self).add_warning_v2("omni:mdm:glue2-end-of-life", GLUE_2_EOL_WARNING)
             self._find_matches_transform(foundation)
+            self.matching_job = self._find_matches_job(foundation)
+        else:
+            self.matching_job = self._splink_job(foundation)
+        self._schedule_and_alarm(foundation)
+
+    def _security_configuration(self, foundation: FoundationStack) -> glue.CfnSecurityConfiguration:
+        """Job output, logs and bookmarks encrypted with the platform key."""
+        key_arn = foundation.key.key_arn
+        configuration = glue.CfnSecurityConfiguration(
+            self,
+            "GlueSecurity",
+            name=self.config.resource_name("glue-security"),
+            encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
+                s3_encryptions=[
+                    glue.CfnSecurityConfiguration.S3EncryptionProperty(
+                        s3_encryption_mode="SSE-KMS", kms_key_arn=key_arn
+                    )
+                ],
+                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
+                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=key_arn
+                ),
+                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key_arn
+                ),
+            ),
+        )
+        self.glue_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key_arn])
+        )
+        return configuration
+
+    def _glue_logging_and_catalog(self, foundation: FoundationStack) -> None:
+        """What any Glue job needs: its own log groups (KMS-associated) and the lake database's tables."""
+        log_groups = self.format_arn(
+            service="logs", resource="log-group", resource_name="/aws-glue/*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        self.glue_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+                resources=[log_groups],
+            )
+        )
+        database = foundation.glue_database_name
+        self.glue_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+                resources=[
+                    self.format_arn(service="glue", resource="catalog"),
+                    self.format_arn(service="glue", resource="database", resource_name=database),
+                    self.format_arn(service="glue", resource="table", resource_name=f"{database}/{SOURCE_TABLE}"),
+                    self.format_arn(service="glue", resource="table", resource_name=f"{database}/{PREPARED_TABLE}"),
+                ],
+            )
+        )
+        acknowledge(
+            self.glue_role,
+            (
+                wildcard_resource_finding(self, log_groups),
+                "Glue names each run's log groups and streams itself, under /aws-glue/.",
+            ),
+        )
+
+    def _code(self, construct_id: str, path: Path) -> s3_assets.Asset:
+        asset = s3_assets.Asset(self, construct_id, path=str(path), **_PACKAGE_ONLY if path.is_dir() else {})
+        # The exact object only: no bucket-wide read on the CDK staging bucket.
+        self.glue_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])
+        )
+        return asset
+
+    def _splink_job(self, foundation: FoundationStack) -> glue.CfnJob:
+        mdm = self.config.environment.mdm
+        script = self._code("SplinkJobScript", GLUE_JOBS / "splink_job.py")
+        package = self._code("MatchingPackage", REPOSITORY)
+        return glue.CfnJob(
+            self,
+            "SplinkMatching",
+            name=self.config.resource_name("customer-matching"),
+            description="Splink customer matching and survivorship (engine 2) on current Glue",
+            role=self.glue_role.role_arn,
+            glue_version=SPLINK_GLUE_VERSION,
+            command=glue.CfnJob.JobCommandProperty(
+                name="glueetl", python_version="3", script_location=script.s3_object_url
+            ),
+            worker_type=mdm.splink.worker_type,
+            number_of_workers=mdm.splink.number_of_workers,
+            timeout=mdm.splink.timeout_minutes,
+            max_retries=0,
+            execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
+            security_configuration=self.security_configuration.ref,
+            default_arguments={
+                "--input_path": foundation.raw.url(SOURCE_PREFIX),
+                "--output_path": foundation.curated.url(MDM_PREFIX),
+                "--threshold": str(mdm.match_threshold),
+                "--extra-py-files": package.s3_object_url,
+                "--additional-python-modules": SPLINK_REQUIREMENT,
+                "--enable-metrics": "true",
+                "--enable-continuous-cloudwatch-log": "true",
+                "--job-bookmark-option": "job-bookmark-disable",
+            },
+        )
+
+    def _find_matches_job(self, foundation: FoundationStack) -> glue.CfnJob:
+        settings = self.config.environment.mdm.findmatches
+        script = self._code("FindMatchesJobScript", GLUE_JOBS / "findmatches_job.py")
+        self.glue_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["glue:GetMLTransform", "glue:GetMLTaskRun", "glue:GetMLTaskRuns"],
+                resources=[
+                    self.format_arn(service="glue", resource="mlTransform", resource_name=self.ml_transform.ref)
+                ],
+            )
+        )
+        return glue.CfnJob(
+            self,
+            "FindMatchesMatching",
+            name=self.config.resource_name("customer-findmatches"),
+            description="AWS Glue FindMatches over the prepared customer records (engine 1, Glue 2.0)",
+            role=self.glue_role.role_arn,
+            glue_version="2.0",
+            command=glue.CfnJob.JobCommandProperty(
+                name="glueetl", python_version="3", script_location=script.s3_object_url
+            ),
+            worker_type=settings.worker_type,
+            number_of_workers=settings.number_of_workers,
+            timeout=settings.timeout_minutes,
+            max_retries=0,
+            execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
+            security_configuration=self.security_configuration.ref,
+            default_arguments={
+                "--database": foundation.glue_database_name,
+                "--source_table": SOURCE_TABLE,
+                "--transform_id": self.ml_transform.ref,
+                "--prepared_path": foundation.curated.url(PREPARED_PREFIX),
+                "--output_path": foundation.curated.url(f"{MDM_PREFIX}findmatches/"),
+                "--enable-metrics": "true",
+                "--enable-continuous-cloudwatch-log": "true",
+            },
+        )
+
+    def _schedule_and_alarm(self, foundation: FoundationStack) -> None:
+        job_name = self.matching_job.name or ""
+        glue.CfnTrigger(
+            self,
+            "MatchingSchedule",
+            name=self.config.resource_name("customer-matching-schedule"),
+            description="Runs customer matching on the schedule in config (mdm.schedule)",
+            type="SCHEDULED",
+            schedule=self.config.environment.mdm.schedule,
+            start_on_creation=True,
+            actions=[glue.CfnTrigger.ActionProperty(job_name=job_name)],
+        ).add_dependency(self.matching_job)
+        alerts = foundation.alert_topic_for(self)
+        events.Rule(
+            self,
+            "MatchingFailed",
+            description="Customer matching failed, timed out or was stopped",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": [job_name], "state": ["FAILED", "TIMEOUT", "STOPPED"]},
+            ),
+            targets=[
+                targets.SnsTopic(
+                    alerts,
+                    message=events.RuleTargetInput.from_text(
+                        f"Customer matching job {job_name} ended {events.EventField.from_path('$.detail.state')}: "
+                        f"{events.EventField.from_path('$.detail.message')} (run {events.EventField.from_path('$.detail.jobRunId')})"
+                    ),
+                )
+            ],
+        )
 
     def _source_table(self, foundation: FoundationStack) -> glue.CfnTable:
         return glue.CfnTable(

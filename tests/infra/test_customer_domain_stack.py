@@ -89,3 +89,57 @@ def test_findmatches_variant_passes_cfn_lint(findmatches: tuple[Path, dict[str, 
     outdir, _ = findmatches
     matches = lint_file(outdir / "omni-cx-prod-customer-domain.template.json", config=ManualArgs(regions=["eu-west-2"]))
     assert [str(m) for m in matches if m.rule.severity == "error"] == []
+
+
+def test_splink_job_runs_on_current_glue_encrypted_with_the_package_and_the_schedule(dev5: Synthesis) -> None:
+    template = _domain(dev5)
+    (job,) = template.find_resources("AWS::Glue::Job").values()
+    properties = job["Properties"]
+    assert properties["GlueVersion"] == "5.0"
+    arguments = properties["DefaultArguments"]
+    assert arguments["--additional-python-modules"].startswith("splink==")
+    assert arguments["--threshold"] == "0.9"
+    assert "/customers/" in json.dumps(arguments["--input_path"])
+    assert "/mdm/" in json.dumps(arguments["--output_path"])
+    (security,) = template.find_resources("AWS::Glue::SecurityConfiguration").values()
+    encryption = security["Properties"]["EncryptionConfiguration"]
+    assert encryption["S3Encryptions"][0]["S3EncryptionMode"] == "SSE-KMS"
+    assert encryption["CloudWatchEncryption"]["CloudWatchEncryptionMode"] == "SSE-KMS"
+    assert encryption["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
+    assert properties["SecurityConfiguration"] == {
+        "Ref": next(iter(template.find_resources("AWS::Glue::SecurityConfiguration")))
+    }
+    template.has_resource_properties(
+        "AWS::Glue::Trigger",
+        {"Type": "SCHEDULED", "Schedule": "cron(0 2 * * ? *)", "Actions": [{"JobName": properties["Name"]}]},
+    )
+
+
+def test_a_failed_matching_run_alerts_the_alert_topic(dev5: Synthesis) -> None:
+    (rule,) = _domain(dev5).find_resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail"]["state"] == ["FAILED", "TIMEOUT", "STOPPED"]
+    assert "sns:eu-west-2" in json.dumps(rule["Properties"]["Targets"][0]["Arn"])
+    assert ":omni-cx-dev-alerts" in json.dumps(rule["Properties"]["Targets"][0]["Arn"])
+
+
+def test_the_job_package_holds_only_the_glue_jobs_package(dev5: Synthesis) -> None:
+    packaged = [path for path in dev5.outdir.glob("asset.*") if path.is_dir() and (path / "glue_jobs").is_dir()]
+    assert len(packaged) == 1
+    assert sorted(p.name for p in packaged[0].iterdir()) == ["glue_jobs"]
+    assert (packaged[0] / "glue_jobs" / "splink_job.py").is_file()
+    assert not list(packaged[0].rglob("__pycache__"))
+
+
+def test_the_role_reads_only_its_own_code_objects_from_the_staging_bucket(dev5: Synthesis) -> None:
+    statements = _statements(_domain(dev5))
+    staging = [
+        (statement["Action"], json.dumps(resource))
+        for statement in statements
+        for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        if "cdk-hnb659fds-assets" in json.dumps(resource)
+    ]
+    assert len(staging) == 2  # the job script and the package
+    for action, resource in staging:
+        assert action == "s3:GetObject"
+        assert resource.endswith(('.zip"]]}', '.py"]]}')), resource
