@@ -48,8 +48,9 @@ class MatchOutcome:
     Attributes:
         clusters: `unique_id`, `cluster_id`: one row per input record.
         pairs: scored pairs at or above the threshold, with `match_weight`,
-            `match_probability` and one `bf_<comparison>` Bayes factor per comparison,
-            so every link can be explained.
+            `match_probability` and one `mw_<comparison>` partial match weight per
+            comparison (plus `mw_tf_adj_*` term-frequency adjustments): they sum to
+            `match_weight`, so every link can be explained.
         model: the trained model (Splink JSON): the m and u of every comparison level.
     """
 
@@ -77,7 +78,7 @@ def run_model(
 ) -> ModelRun:
     """Train, predict and cluster `normalised` (a pandas or Spark frame of `MATCH_COLUMNS`)."""
     table = db_api.register(normalised)
-    linker = Linker(table, build_settings(), log_level=logging.WARNING)
+    linker = Linker(table, build_settings(), log_level=logging.ERROR)
     train(linker, settings, progress)
     progress("scoring candidate pairs")
     predictions = linker.inference.predict(
@@ -99,8 +100,6 @@ def match_local(
     run = run_model(DuckDBAPI(), normalised, settings or MatchSettings(), progress)
     clusters = run.clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
     pairs = run.predictions.as_pandas_dataframe()
-    explain_columns = [
-        column for column in pairs.columns if column.startswith("bf_") and not column.startswith("bf_tf")
-    ]
+    explain_columns = [column for column in pairs.columns if column.startswith("mw_")]
     pairs = pairs[["unique_id_l", "unique_id_r", "match_weight", "match_probability", *explain_columns]]
     return MatchOutcome(clusters=clusters, pairs=pairs, model=run.linker.misc.save_model_to_json())

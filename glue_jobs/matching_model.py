@@ -30,7 +30,7 @@ class MatchSettings:
     """
 
     threshold_match_probability: float = 0.95
-    u_max_pairs: float = 2e6
+    u_max_pairs: float = 1e6
     seed: int = 42
     prior_recall: float = 0.6
 

@@ -6,7 +6,7 @@ Glue 5.0 job (S3), so the loader and a data steward read either the same way:
     golden_records/run_id=<run>/part-*.json   one golden record per line (JSON Lines)
     identity_links/run_id=<run>/part-*.json   one identifier -> golden id per line
     merges/run_id=<run>/part-*.json           one old golden id -> new golden id per line
-    match_pairs/run_id=<run>/part-*.json      scored pairs with per-comparison Bayes factors
+    match_pairs/run_id=<run>/part-*.json      scored pairs with per-comparison match weights
     runs/run_id=<run>/manifest.json           written last: the run is complete when it exists
 """
 
