@@ -6,12 +6,12 @@ npx cdk synth -c env=dev -c maturity=3
 
 import sys
 
-from infra.config import ConfigError
+from infra.errors import PlatformDefinitionError
 from infra.platform_app import create_app
 
 try:
     app, _config = create_app()
-except ConfigError as error:
+except PlatformDefinitionError as error:
     sys.exit(f"configuration error: {error}")
 
 app.synth()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from infra.errors import PlatformDefinitionError
 from infra.stages import Stage
 
 ENVIRONMENTS_KEY = "omni:environments"
@@ -65,7 +66,7 @@ ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 PositiveInt = Annotated[int, Field(gt=0)]
 
 
-class ConfigError(ValueError):
+class ConfigError(PlatformDefinitionError):
     """Invalid configuration: the message is one line for the person running synth."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from infra.cli import CliError
 from infra.config import DEFAULT_ENV, ConfigError, PlatformConfig, config_for, read_cdk_json_context
+from infra.errors import PlatformDefinitionError
 from infra.stages import Stage
 
 
@@ -102,7 +103,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"stage {stage.label}: synthesizing with cdk-nag (4 packs)...", file=sys.stderr, flush=True)
         try:
             synthesize(args.env, stage.value, str(outdir), context=context)
-        except RuntimeError as error:  # cdk-nag findings stop synthesis: show the report's place
+        except (RuntimeError, PlatformDefinitionError) as error:  # nag findings or a bad definition
             raise CliError(f"stage {stage.label}: {error}") from None
         stacks = summarise_assembly(outdir)
         total = sum(resources for _, resources, _ in stacks)

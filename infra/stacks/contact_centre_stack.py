@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from aws_cdk import aws_connect as connect
 
+from connect_flows.manifest import load_manifest
 from infra.config import ContactCentreConfig
+from infra.constructs.contact_flows import ContactFlows
 from infra.constructs.secure_bucket import DataBucket
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
@@ -88,6 +90,16 @@ class ContactCentreStack(PlatformStack):
                 for channel in ("VOICE", "CHAT")
             ],
         )
+        manifest = load_manifest()
+        self.flows = ContactFlows(
+            self,
+            "Flows",
+            instance_arn=self.instance_arn,
+            manifest=manifest,
+            keys=[key for key, entry in manifest.flows.items() if entry.min_stage == self.capability.stage],
+            resources=self.flow_resources,
+        )
+        self.flow_resources.update(self.flows.resolver)
 
     def _instance(self, settings: ContactCentreConfig, foundation: FoundationStack) -> str:
         instance = connect.CfnInstance(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Match, Template
 
+from connect_flows.manifest import load_manifest
+from connect_flows.validate import validate_flow
 from infra.config import read_cdk_json_context
+from infra.constructs.contact_flows import ContactFlowRenderError
 from infra.platform_app import synthesize
 
 from .conftest import Synthesis, load_templates
@@ -71,3 +76,40 @@ def test_an_existing_instance_is_used_instead_of_creating_one(tmp_path: Path) ->
     attached = [r for r in resources if r["Type"] in ("AWS::Connect::Queue", "AWS::Connect::HoursOfOperation")]
     assert attached
     assert all(r["Properties"]["InstanceArn"] == EXISTING for r in attached)
+
+
+def _deployed_content(content: Any) -> str:
+    """The flow JSON CloudFormation would send: the token join with each ARN filled in."""
+    if isinstance(content, str):
+        return content
+    ((function, argument),) = content.items()
+    if function == "Fn::Join":
+        return argument[0].join(_deployed_content(part) for part in argument[1])
+    if function == "Fn::GetAtt":
+        resource = argument[0].lower()
+        return f"arn:aws:connect:eu-west-2:111122223333:instance/0a1b2c3d-0000-4000-8000-123456789abc/{resource}"
+    raise AssertionError(f"unexpected intrinsic {function}")
+
+
+def test_stage_one_deploys_the_stage_one_flows_rendered_with_this_deployments_arns(dev5: Synthesis) -> None:
+    flows = _contact_centre(dev5).find_resources("AWS::Connect::ContactFlow")
+    by_name = {flow["Properties"]["Name"]: flow["Properties"] for flow in flows.values()}
+    manifest = load_manifest()
+    assert set(by_name) == {entry.name for entry in manifest.flows.values() if entry.min_stage == 1}
+    for name, properties in by_name.items():
+        content = _deployed_content(properties["Content"])
+        assert "${" not in content, f"{name} still holds a placeholder"
+        problems = validate_flow(json.loads(content), rendered=True, flow_type=properties["Type"])
+        assert [p for p in problems if p.severity == "error"] == [], name
+
+
+def test_a_flow_naming_a_resource_the_deployment_lacks_fails_synthesis(tmp_path: Path) -> None:
+    # Given config without the queue that the basic flow sends callers to
+    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    del context["omni:environments"]["dev"]["contact_centre"]["queues"]["general_support"]
+    # Then synthesis names the flow and the placeholder
+    with pytest.raises(
+        ContactFlowRenderError,
+        match=r"(?s)flow basic_inbound .*Actions\[\d+\]\.Parameters\.QueueId: no value for \$\{queue:general_support\}",
+    ):
+        synthesize("dev", 1, str(tmp_path), context=context)
