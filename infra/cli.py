@@ -12,9 +12,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# (module, description): each module defines `register(subparsers) -> None`,
-# adding its parser with `set_defaults(func=handler)`; the handler returns an exit code.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("infra.stages_cli",)
+# Each module defines `register(subparsers) -> None`, adding its parser with
+# `set_defaults(func=handler)`; the handler returns an exit code.
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "infra.stages_cli",
+    "connect_flows.cli",
+)
 
 
 class CliError(Exception):
