@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker
 from splink.internals.database_api import DatabaseAPISubClass
@@ -64,7 +65,9 @@ def train(linker: Linker, settings: MatchSettings, progress: Progress = no_progr
     progress("estimating the match prior from deterministic rules")
     linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=settings.prior_recall)
     progress(f"estimating u from {settings.u_max_pairs:,.0f} random pairs")
-    linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=settings.seed, num_chunks=settings.u_chunks
+    )
     for rule in training_blocking_rules():
         progress("estimating m by expectation maximisation")
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
@@ -97,7 +100,10 @@ def match_local(
     progress: Progress = no_progress,
 ) -> MatchOutcome:
     """Run the model in-process on DuckDB: the embedded default for the sandbox and tests."""
-    run = run_model(DuckDBAPI(), normalised, settings or MatchSettings(), progress)
+    connection = duckdb.connect()
+    # DuckDB's own progress bar would interleave with the caller's progress lines.
+    connection.execute("SET enable_progress_bar = false")
+    run = run_model(DuckDBAPI(connection), normalised, settings or MatchSettings(), progress)
     clusters = run.clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
     pairs = run.predictions.as_pandas_dataframe()
     explain_columns = [column for column in pairs.columns if column.startswith("mw_")]
