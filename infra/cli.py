@@ -17,6 +17,7 @@ from collections.abc import Sequence
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "infra.stages_cli",
     "connect_flows.cli",
+    "glue_jobs.mdm_cli",
 )
 
 

@@ -13,6 +13,8 @@ The matching engine is chosen by `mdm.engine`:
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from importlib.resources import files
 from pathlib import Path
 
 from aws_cdk import Annotations, ArnFormat, IgnoreMode
@@ -23,6 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
+from glue_jobs.label_file import PRIMARY_KEY
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
 from infra.stacks.foundation_stack import FoundationStack
@@ -33,11 +36,12 @@ SOURCE_TABLE = "source_customers"
 MDM_PREFIX = "mdm/"
 PREPARED_PREFIX = f"{MDM_PREFIX}prepared/"
 PREPARED_TABLE = "prepared_customers"
-PRIMARY_KEY = "source_key"
 REPOSITORY = Path(__file__).resolve().parents[2]
 GLUE_JOBS = REPOSITORY / "glue_jobs"
 SPLINK_GLUE_VERSION = "5.0"  # Spark 3.5, Python 3.11
-SPLINK_REQUIREMENT = "splink==5.0.0"  # the version the local engine is tested with
+SPLINK_REQUIREMENT = f"splink=={version('splink')}"  # the version the local engine is tested with
+# Splink's Jaro-Winkler UDFs for Spark 3.x, shipped inside the splink package itself.
+SPLINK_SPARK_JAR = Path(str(files("splink"))) / "internals/files/spark_jars/scala-udf-similarity-0.1.2_spark3.x.jar"
 # The zip for --extra-py-files holds the glue_jobs package at its root, nothing else.
 _PACKAGE_ONLY = {"exclude": ["/*", "!/glue_jobs/", "__pycache__/"], "ignore_mode": IgnoreMode.GIT}
 GLUE_2_EOL_WARNING = (
@@ -144,6 +148,7 @@ class CustomerDomainStack(PlatformStack):
         mdm = self.config.environment.mdm
         script = self._code("SplinkJobScript", GLUE_JOBS / "splink_job.py")
         package = self._code("MatchingPackage", REPOSITORY)
+        similarity_jar = self._code("SimilarityUdfJar", SPLINK_SPARK_JAR)
         return glue.CfnJob(
             self,
             "SplinkMatching",
@@ -166,6 +171,7 @@ class CustomerDomainStack(PlatformStack):
                 "--threshold": str(mdm.match_threshold),
                 "--extra-py-files": package.s3_object_url,
                 "--additional-python-modules": SPLINK_REQUIREMENT,
+                "--extra-jars": similarity_jar.s3_object_url,
                 "--enable-metrics": "true",
                 "--enable-continuous-cloudwatch-log": "true",
                 "--job-bookmark-option": "job-bookmark-disable",

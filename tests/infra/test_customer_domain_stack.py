@@ -99,6 +99,8 @@ def test_splink_job_runs_on_current_glue_encrypted_with_the_package_and_the_sche
     arguments = properties["DefaultArguments"]
     assert arguments["--additional-python-modules"].startswith("splink==")
     assert arguments["--threshold"] == "0.9"
+    assert arguments["--extra-jars"]["Fn::Sub"].endswith(".jar")
+    assert arguments["--extra-py-files"]["Fn::Sub"].endswith(".zip")
     assert "/customers/" in json.dumps(arguments["--input_path"])
     assert "/mdm/" in json.dumps(arguments["--output_path"])
     (security,) = template.find_resources("AWS::Glue::SecurityConfiguration").values()
@@ -139,7 +141,7 @@ def test_the_role_reads_only_its_own_code_objects_from_the_staging_bucket(dev5: 
         for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
         if "cdk-hnb659fds-assets" in json.dumps(resource)
     ]
-    assert len(staging) == 2  # the job script and the package
+    assert len(staging) == 3  # the job script, the package and Splink's similarity jar
     for action, resource in staging:
         assert action == "s3:GetObject"
-        assert resource.endswith(('.zip"]]}', '.py"]]}')), resource
+        assert resource.endswith(('.zip"]]}', '.py"]]}', '.jar"]]}')), resource
