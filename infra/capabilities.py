@@ -15,6 +15,7 @@ from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from infra.stacks.profile_service_stack import ProfileServiceStack
 from infra.stages import Stage
 
 
@@ -50,6 +51,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="customer matching (Splink on Glue, or Glue FindMatches), golden records, identity map",
         stack=CustomerDomainStack,
         depends_on=("foundation",),
+    ),
+    Capability(
+        name="profiles",
+        stage=Stage.INTEGRATED,
+        summary="customer-profile microservice (API Gateway, Lambda, DynamoDB): profiles, consent, lookups, erasure",
+        stack=ProfileServiceStack,
+        depends_on=("foundation", "customer-domain"),
     ),
 )
 

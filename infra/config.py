@@ -185,6 +185,8 @@ class EnvironmentConfig(_Frozen):
     powertools_layer_version: PositiveInt
     data_lake: DataLakeConfig
     event_archive_retention_days: PositiveInt
+    # Phone numbers captured without a country code are read as this region's (ISO 3166-1 alpha-2).
+    default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     contact_centre: ContactCentreConfig
     mdm: MdmConfig
 

@@ -20,6 +20,7 @@ class PlatformTable(Construct):
         *,
         config: PlatformConfig,
         encryption_key: kms.IKey,
+        table_name: str,
         partition_key: str,
         sort_key: str | None = None,
         time_to_live_attribute: str | None = None,
@@ -29,6 +30,7 @@ class PlatformTable(Construct):
         self.table = dynamodb.Table(
             self,
             "Table",
+            table_name=table_name,
             partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING) if sort_key else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,

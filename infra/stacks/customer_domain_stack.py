@@ -18,16 +18,19 @@ from importlib.resources import files
 from pathlib import Path
 
 from aws_cdk import Annotations, ArnFormat, IgnoreMode
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
+from omni_domain import constants
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.label_file import PRIMARY_KEY
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
+from infra.constructs.platform_table import PlatformTable
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 
@@ -55,6 +58,7 @@ class CustomerDomainStack(PlatformStack):
     def build(self) -> None:
         foundation = self.deps.require(FoundationStack)
         mdm = self.config.environment.mdm
+        self._customer_tables(foundation)
         self.source_table = self._source_table(foundation)
 
         self.glue_role = iam.Role(
@@ -78,6 +82,38 @@ class CustomerDomainStack(PlatformStack):
         else:
             self.matching_job = self._splink_job(foundation)
         self._schedule_and_alarm(foundation)
+
+    def _customer_tables(self, foundation: FoundationStack) -> None:
+        """The golden customers and the identity map: written by the loader, read by every real-time service.
+
+        Customer table: partition `customer_id`, sort `record` (PROFILE, STATE, ERASURE), so one
+        customer's profile and live state are read together. Identity map: partition `identifier`
+        (`email#...`, `phone#...`, `source#crm:123`), GSI `by-customer` to find every link of a customer.
+        """
+        self.customer_table = PlatformTable(
+            self,
+            "Customers",
+            config=self.config,
+            encryption_key=foundation.key,
+            table_name=self.config.resource_name(constants.CUSTOMER_TABLE_SUFFIX),
+            partition_key=constants.CUSTOMER_PARTITION_KEY,
+            sort_key=constants.CUSTOMER_SORT_KEY,
+        ).table
+        self.identity_table = PlatformTable(
+            self,
+            "IdentityMap",
+            config=self.config,
+            encryption_key=foundation.key,
+            table_name=self.config.resource_name(constants.IDENTITY_TABLE_SUFFIX),
+            partition_key=constants.IDENTITY_PARTITION_KEY,
+        ).table
+        self.identity_table.add_global_secondary_index(
+            index_name=constants.IDENTITY_BY_CUSTOMER_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=constants.IDENTITY_CUSTOMER_ATTRIBUTE, type=dynamodb.AttributeType.STRING
+            ),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
 
     def _security_configuration(self, foundation: FoundationStack) -> glue.CfnSecurityConfiguration:
         """Job output, logs and bookmarks encrypted with the platform key."""
@@ -227,7 +263,7 @@ class CustomerDomainStack(PlatformStack):
             schedule=self.config.environment.mdm.schedule,
             start_on_creation=True,
             actions=[glue.CfnTrigger.ActionProperty(job_name=job_name)],
-        ).add_dependency(self.matching_job)
+        ).node.add_dependency(self.matching_job)
         alerts = foundation.alert_topic_for(self)
         events.Rule(
             self,
@@ -335,7 +371,7 @@ class CustomerDomainStack(PlatformStack):
                 task_run_security_configuration_name=None,
             ),
         )
-        self.ml_transform.add_dependency(prepared)
+        self.ml_transform.node.add_dependency(prepared)
 
 
 def _string_columns(names: tuple[str, ...]) -> list[glue.CfnTable.ColumnProperty]:
