@@ -24,7 +24,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
-from omni_domain import constants
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.label_file import PRIMARY_KEY
@@ -33,6 +32,7 @@ from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_wr
 from infra.constructs.platform_table import PlatformTable
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from omni_domain import constants
 
 SOURCE_PREFIX = "customers/"
 SOURCE_TABLE = "source_customers"

@@ -9,8 +9,6 @@ own table, which expire by TTL.
 
 from __future__ import annotations
 
-from omni_domain import constants
-
 from infra.constructs.compliance import acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
@@ -19,6 +17,7 @@ from infra.constructs.table_access import READ, WRITE, grant_table
 from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from omni_domain import constants
 
 ROUTES = (
     ("/customers", ("GET",)),
