@@ -1,0 +1,42 @@
+"""Names shared by the infrastructure (CDK) and the Lambda runtime, defined once.
+
+The stacks import this module to name environment variables, key attributes and
+indexes; the functions import it to read them. It must stay importable without
+boto3 or Powertools, so it holds plain strings only.
+"""
+
+from __future__ import annotations
+
+# Environment variables of the customer-profile function (set by its stack).
+ENV_CUSTOMER_TABLE = "CUSTOMER_TABLE_NAME"
+ENV_IDENTITY_TABLE = "IDENTITY_TABLE_NAME"
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE_NAME"
+ENV_DEFAULT_PHONE_REGION = "DEFAULT_PHONE_REGION"
+ENV_IDEMPOTENCY_EXPIRY_SECONDS = "IDEMPOTENCY_EXPIRY_SECONDS"
+# Powertools' own variables, named here so infra and runtime agree on them.
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
+
+PROFILES_SERVICE = "profiles"
+PROFILES_HANDLER = "profiles.handler.lambda_handler"
+
+# Customer table: one partition per customer, one item per record kind.
+CUSTOMER_TABLE_SUFFIX = "customers"
+CUSTOMER_PARTITION_KEY = "customer_id"
+CUSTOMER_SORT_KEY = "record"
+PROFILE_RECORD = "PROFILE"
+LIVE_STATE_RECORD = "STATE"
+ERASURE_RECORD = "ERASURE"
+
+# Identity map (written by the MDM loader and by the profile service).
+IDENTITY_TABLE_SUFFIX = "identity-map"
+IDENTITY_PARTITION_KEY = "identifier"
+IDENTITY_CUSTOMER_ATTRIBUTE = "customer_id"
+# GSI: partition key `customer_id`, projection KEYS_ONLY; erasure finds every link of a customer through it.
+IDENTITY_BY_CUSTOMER_INDEX = "by-customer"
+
+# Idempotency table: the Powertools DynamoDB persistence layer's default attribute names.
+IDEMPOTENCY_TABLE_SUFFIX = "idempotency"
+IDEMPOTENCY_PARTITION_KEY = "id"
+IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"

@@ -1,0 +1,117 @@
+"""The customer profile and live state (pydantic v2): one definition for every channel.
+
+`ProfileAttributes` is what channels write (PUT, PATCH); consent has its own
+resource; `LiveState` is written by the event processor (experience pathway) and
+only read here. Models are frozen and forbid unknown fields, so a typo in a
+request is an error instead of silently stored data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from omni_domain.identifiers import IdentifierKind
+
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
+Channel = Literal["web", "app", "store", "contact_centre", "email", "sms", "push"]
+Purpose = Literal["marketing", "personalisation", "analytics", "third_party_sharing"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Model):
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166-1 alpha-2")
+
+
+class ProfileAttributes(_Model):
+    """What a channel knows about a customer; e-mail and phone are stored in canonical form."""
+
+    first_name: Text | None = None
+    last_name: Text | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = Field(
+        default=None, description="stored lower-case and trimmed"
+    )
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="stored in E.164; national numbers take the service's default region"
+    )
+    address: Address | None = None
+    date_of_birth: date | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
+    preferred_channel: Channel | None = None
+
+
+class ConsentDecision(_Model):
+    granted: bool
+    decided_at: datetime = Field(description="when this channel-purpose decision last changed (UTC)")
+
+
+ConsentMap = dict[Channel, dict[Purpose, ConsentDecision]]
+# What a caller sends: the whole consent document, true or false per channel and purpose.
+ConsentRequest = dict[Channel, dict[Purpose, bool]]
+
+
+class ChannelInteraction(_Model):
+    at: datetime
+    event_type: str
+
+
+class RollingSpend(_Model):
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "GBP"
+    last_30_days: Decimal = Decimal(0)
+    last_365_days: Decimal = Decimal(0)
+
+
+class FrictionPoint(_Model):
+    kind: str
+    channel: Channel
+    at: datetime
+
+
+class LiveState(_Model):
+    """The real-time view the event processor maintains; its version is its own."""
+
+    last_interaction: dict[Channel, ChannelInteraction] = {}
+    rolling_spend: RollingSpend = RollingSpend()
+    counters: dict[str, int] = {}
+    friction_points: list[FrictionPoint] = []
+    propensity: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    version: int = 0
+    updated_at: datetime | None = None
+
+
+class CustomerProfile(_Model):
+    customer_id: CustomerId
+    attributes: ProfileAttributes
+    consent: ConsentMap = {}
+    version: int = Field(ge=1, description="optimistic concurrency: the ETag, and the If-Match a write must send")
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerView(CustomerProfile):
+    """A customer as channels read it: the profile with its live state."""
+
+    live_state: LiveState = LiveState()
+
+
+class ErasureRecord(_Model):
+    """The audit record an erasure leaves behind: what was removed and when, no customer data."""
+
+    customer_id: CustomerId
+    erased_at: datetime
+    removed_profile: bool
+    removed_live_state: bool
+    removed_identifiers: dict[IdentifierKind, int]
+    request_id: str | None = None

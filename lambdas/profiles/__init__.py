@@ -1,0 +1,1 @@
+"""Customer-profile microservice: the API Gateway (REST) adapter over `omni_domain.profile_service`."""
