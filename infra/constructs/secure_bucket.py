@@ -86,6 +86,15 @@ class DataBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             auto_delete_objects=not retain,
         )
+        # Object events go to EventBridge, so a later stack reacts with a rule of its own instead of
+        # editing this bucket's notifications (which would tie the stacks). Set on the L1: the L2 flag
+        # deploys a notifications custom resource (a Lambda) for what CloudFormation does natively.
+        cfn_bucket = self.bucket.node.default_child
+        if not isinstance(cfn_bucket, s3.CfnBucket):
+            raise TypeError(f"unexpected L1 resource {cfn_bucket!r}")
+        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+        )
         _acknowledge_replication(self.bucket)
 
 

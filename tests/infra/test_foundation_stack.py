@@ -43,6 +43,8 @@ def test_data_buckets_use_the_platform_key_versioning_logging_and_no_public_acce
             ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
         )
         assert properties["LifecycleConfiguration"]["Rules"]
+        # object events reach EventBridge natively: no notifications custom resource
+        assert properties["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
 
 
 def test_every_bucket_refuses_plain_http_and_old_tls(dev5: Synthesis) -> None:
