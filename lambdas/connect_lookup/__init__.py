@@ -1,0 +1,1 @@
+"""Caller lookup for Amazon Connect flows: phone number -> a flat string map of who is calling."""

@@ -1,0 +1,46 @@
+"""The OpenAPI document of the profile API, generated from the resolver's routes and models.
+
+`python -m profiles.openapi docs/api/profiles-openapi.json` (with `lambdas` on the
+path) rewrites the committed copy; a test fails when the copy is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+from profiles.handler import app
+
+TITLE = "Customer profile API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "One customer profile and live state for every channel. Every route is authorised with IAM (SigV4). "
+    "Writes are conditional: send the ETag of a GET as If-Match (428 without it on an existing customer, "
+    "412 when stale). PUT and PATCH honour Idempotency-Key. Errors are application/problem+json."
+)
+
+
+def openapi_document() -> str:
+    schema = app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        security_schemes={
+            "sigv4": APIKey(name="Authorization", in_=APIKeyIn.header, description="AWS Signature Version 4 (IAM)")
+        },
+        security=[{"sigv4": []}],
+    )
+    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[0]) if argv else Path("docs/api/profiles-openapi.json")
+    target.write_text(openapi_document(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
