@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,10 @@ TABLES = {
     ENV_IDEMPOTENCY_TABLE: "test-idempotency",
 }
 CUSTOMER_ID = "gc-0a1b2c3d4e5f60718293"
+# Powertools reads these when the handler module is imported (as in Lambda, where they are set first).
+POWERTOOLS_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": "profiles", "POWERTOOLS_METRICS_NAMESPACE": "omni-cx-test"}
+for _name, _value in POWERTOOLS_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -132,8 +137,7 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "POWERTOOLS_SERVICE_NAME": "profiles",
-        "POWERTOOLS_METRICS_NAMESPACE": "omni-cx-test",
+        **POWERTOOLS_ENVIRONMENT,
         **TABLES,
     }.items():
         monkeypatch.setenv(name, value)

@@ -31,7 +31,9 @@ TAGS = ["customers"]
     responses=problem_responses(400, 404),
 )
 def get_customer(customer_id: CustomerIdPath) -> Response[CustomerView]:
-    return customer_response(current().service.get(customer_id))
+    customer = current().service.get(customer_id)
+    _count("CustomerRead", customer_id)
+    return customer_response(customer)
 
 
 @router.get(
@@ -45,7 +47,9 @@ def find_customer(
     email: Annotated[str | None, Query(max_length=320)] = None,
     phone: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response[CustomerView]:
-    return customer_response(current().service.find(email=email, phone=phone), location_header="Content-Location")
+    customer = current().service.find(email=email, phone=phone)
+    _count("CustomerFound", customer.customer_id)
+    return customer_response(customer, location_header="Content-Location")
 
 
 @router.put(
