@@ -14,6 +14,7 @@ from infra.config import PlatformConfig
 from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.profile_service_stack import ProfileServiceStack
 from infra.stages import Stage
@@ -58,6 +59,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="customer-profile microservice (API Gateway, Lambda, DynamoDB): profiles, consent, lookups, erasure",
         stack=ProfileServiceStack,
         depends_on=("foundation", "customer-domain"),
+    ),
+    Capability(
+        name="personalised-contact-centre",
+        stage=Stage.INTEGRATED,
+        summary="caller lookup for contact flows (associated with the instance), personalised inbound flow",
+        stack=PersonalisedContactCentreStack,
+        depends_on=("foundation", "customer-domain", "contact-centre"),
     ),
 )
 

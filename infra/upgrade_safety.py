@@ -33,6 +33,10 @@ REPLACEMENT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
     "AWS::Connect::Instance": ("IdentityManagementType", "InstanceAlias", "DirectoryId"),
 }
 
+# Resources a stage may replace by design: a function's published version is named after its
+# code and configuration, and CodeDeploy shifts the alias from the old version to the new one.
+REPLACEABLE_TYPES = frozenset({"AWS::Lambda::Version"})
+
 _POLICY_STRENGTH = {"Delete": 0, "Snapshot": 1, "RetainExceptOnCreate": 2, "Retain": 3}
 
 
@@ -48,6 +52,8 @@ def upgrade_violations(before: Mapping[str, Template], after: Mapping[str, Templ
         for logical_id, old in old_template.get("Resources", {}).items():
             where = f"{stack}/{logical_id}"
             new = new_resources.get(logical_id)
+            if old["Type"] in REPLACEABLE_TYPES:
+                continue
             if new is None:
                 problems.append(f"{where}: {old['Type']} removed")
             elif new["Type"] != old["Type"]:

@@ -85,8 +85,14 @@ def _deployed_content(content: Any) -> str:
     ((function, argument),) = content.items()
     if function == "Fn::Join":
         return argument[0].join(_deployed_content(part) for part in argument[1])
-    if function == "Fn::GetAtt":
-        resource = argument[0].lower()
+    # A resource of this stack (Ref, GetAtt) or one exported by another stack: any well-formed ARN will do.
+    names = {
+        "Ref": lambda: argument,
+        "Fn::GetAtt": lambda: argument[0],
+        "Fn::GetStackOutput": lambda: argument["OutputName"],
+    }
+    if function in names:
+        resource = str(names[function]()).lower()
         return f"arn:aws:connect:eu-west-2:111122223333:instance/0a1b2c3d-0000-4000-8000-123456789abc/{resource}"
     raise AssertionError(f"unexpected intrinsic {function}")
 
@@ -113,3 +119,41 @@ def test_a_flow_naming_a_resource_the_deployment_lacks_fails_synthesis(tmp_path:
         match=r"(?s)flow basic_inbound .*Actions\[\d+\]\.Parameters\.QueueId: no value for \$\{queue:general_support\}",
     ):
         synthesize("dev", 1, str(tmp_path), context=context)
+
+
+def test_stage_three_associates_the_caller_lookup_and_lets_only_this_instance_invoke_it(dev5: Synthesis) -> None:
+    template = Template.from_json(dev5.template("personalised-contact-centre"))
+    (association,) = template.find_resources("AWS::Connect::IntegrationAssociation").values()
+    (permission,) = template.find_resources("AWS::Lambda::Permission").values()
+    instance = association["Properties"]["InstanceId"]
+    assert association["Properties"]["IntegrationType"] == "LAMBDA_FUNCTION"
+    assert permission["Properties"]["Principal"] == "connect.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == instance
+    assert permission["Properties"]["FunctionName"] == association["Properties"]["IntegrationArn"]
+    alias_id = permission["Properties"]["FunctionName"]["Ref"]
+    assert template.to_json()["Resources"][alias_id]["Type"] == "AWS::Lambda::Alias"
+
+
+def test_stage_three_flows_depend_on_the_association_and_permission_and_call_the_alias(dev5: Synthesis) -> None:
+    template = Template.from_json(dev5.template("personalised-contact-centre"))
+    association_id = next(iter(template.find_resources("AWS::Connect::IntegrationAssociation")))
+    permission_id = next(iter(template.find_resources("AWS::Lambda::Permission")))
+    flows = template.find_resources("AWS::Connect::ContactFlow")
+    assert {f["Properties"]["Name"] for f in flows.values()} == {"Personalised inbound"}
+    for flow in flows.values():
+        assert {association_id, permission_id} <= set(flow["DependsOn"])
+        content = _deployed_content(flow["Properties"]["Content"])
+        assert "${" not in content
+        problems = validate_flow(json.loads(content), rendered=True, flow_type="CONTACT_FLOW")
+        assert [p for p in problems if p.severity == "error"] == []
+
+
+def test_the_caller_lookup_reads_only_what_it_needs(dev5: Synthesis) -> None:
+    template = Template.from_json(dev5.template("personalised-contact-centre"))
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    dynamo_actions = {s["Action"] for s in statements if str(s["Action"]).startswith("dynamodb:")}
+    assert dynamo_actions == {"dynamodb:Query", "dynamodb:GetItem"}

@@ -82,3 +82,12 @@ def test_a_stateless_change_and_an_added_resource_are_allowed(stage1: dict[str, 
     after[stack]["Resources"][topic]["Properties"]["DisplayName"] = "renamed display"
     after[stack]["Resources"]["NewQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
     assert upgrade_violations(stage1, after) == []
+
+
+def test_a_new_function_version_is_not_a_violation(stage1: dict[str, dict]) -> None:
+    before = copy.deepcopy(stage1)
+    stack = next(iter(before))
+    before[stack]["Resources"]["FnCurrentVersionabc"] = {"Type": "AWS::Lambda::Version", "Properties": {}}
+    after = copy.deepcopy(stage1)
+    after[stack]["Resources"]["FnCurrentVersiondef"] = {"Type": "AWS::Lambda::Version", "Properties": {}}
+    assert upgrade_violations(before, after) == []

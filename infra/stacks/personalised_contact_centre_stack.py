@@ -1,0 +1,91 @@
+"""Stage 3 personalised contact centre: callers are looked up by phone and greeted by name.
+
+Adds the caller-lookup function, associates it with the Connect instance
+(`IntegrationAssociation`), lets only that instance invoke it, and deploys the
+flows of the manifest that need stage 3. The stage-1 flows stay as they are:
+the basic inbound flow is the fallback the personalised one returns to.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_connect as connect
+from aws_cdk import aws_lambda as lambda_
+
+from connect_flows.manifest import load_manifest
+from infra.constructs.compliance import acknowledge_grant_policy
+from infra.constructs.contact_flows import ContactFlows
+from infra.constructs.platform_function import PlatformFunction
+from infra.constructs.table_access import grant_table
+from infra.stacks.contact_centre_stack import ContactCentreStack
+from infra.stacks.customer_domain_stack import CustomerDomainStack
+from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.platform_stack import PlatformStack
+from omni_domain import constants
+
+CALLER_LOOKUP = "caller_lookup"  # the flows' ${lambda:caller_lookup}
+
+
+class PersonalisedContactCentreStack(PlatformStack):
+    def build(self) -> None:
+        foundation = self.deps.require(FoundationStack)
+        domain = self.deps.require(CustomerDomainStack)
+        contact_centre = self.deps.require(ContactCentreStack)
+        config = self.config
+
+        self.caller_lookup = PlatformFunction(
+            self,
+            "CallerLookup",
+            config=config,
+            handler="connect_lookup.handler.lambda_handler",
+            description="Contact-flow caller lookup: phone number to a flat map of who is calling",
+            service="caller-lookup",
+            encryption_key=foundation.key,
+            alert_topic=foundation.alert_topic_for(self),
+            timeout_seconds=3,  # the flow waits at most 3 s (InvocationTimeLimitSeconds)
+            environment={
+                constants.ENV_CUSTOMER_TABLE: domain.customer_table.table_name,
+                constants.ENV_IDENTITY_TABLE: domain.identity_table.table_name,
+                constants.ENV_DEFAULT_PHONE_REGION: config.environment.default_phone_region,
+            },
+        )
+        role = self.caller_lookup.role
+        grant_table(role, domain.customer_table, foundation.key, actions=("dynamodb:Query",))
+        grant_table(role, domain.identity_table, foundation.key, actions=("dynamodb:GetItem",))
+        acknowledge_grant_policy(role)
+
+        self.flow_dependencies = self._associate(self.caller_lookup.alias, contact_centre.instance_arn)
+        manifest = load_manifest()
+        self.flows = ContactFlows(
+            self,
+            "Flows",
+            instance_arn=contact_centre.instance_arn,
+            manifest=manifest,
+            keys=[key for key, entry in manifest.flows.items() if entry.min_stage == self.capability.stage],
+            resources={
+                **contact_centre.flow_resources,
+                ("lambda", CALLER_LOOKUP): self.caller_lookup.alias.function_arn,
+            },
+            depends_on=self.flow_dependencies,
+        )
+
+    def _associate(
+        self, function: lambda_.Alias, instance_arn: str
+    ) -> list[connect.CfnIntegrationAssociation | lambda_.CfnPermission]:
+        """Connect may call the function only once it is associated, and only this instance may invoke it."""
+        association = connect.CfnIntegrationAssociation(
+            self,
+            "CallerLookupAssociation",
+            instance_id=instance_arn,
+            integration_type="LAMBDA_FUNCTION",
+            integration_arn=function.function_arn,
+        )
+        permission = lambda_.CfnPermission(
+            self,
+            "ConnectMayInvokeCallerLookup",
+            action="lambda:InvokeFunction",
+            function_name=function.function_arn,
+            principal="connect.amazonaws.com",
+            source_arn=instance_arn,
+            source_account=self.account,
+        )
+        return [association, permission]
