@@ -15,9 +15,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
-from omni_domain.constants import ENV_TRACE_DISABLED, PROFILES_SERVICE
+from omni_domain.constants import ENV_SERVICE_NAME, ENV_TRACE_DISABLED, PROFILES_SERVICE
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", PROFILES_SERVICE))
+logger = Logger(service=os.environ.get(ENV_SERVICE_NAME, PROFILES_SERVICE))
 metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
