@@ -165,6 +165,7 @@ class SecureRestApi(Construct):
             )
             alarm.add_alarm_action(action)
             self.alarms.append(alarm)
+        self.server_errors_alarm = self.alarms[0]
 
     def _acknowledge(self) -> None:
         acknowledge(

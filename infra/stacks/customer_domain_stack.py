@@ -46,7 +46,7 @@ SPLINK_REQUIREMENT = f"splink=={version('splink')}"  # the version the local eng
 # Splink's Jaro-Winkler UDFs for Spark 3.x, shipped inside the splink package itself.
 SPLINK_SPARK_JAR = Path(str(files("splink"))) / "internals/files/spark_jars/scala-udf-similarity-0.1.2_spark3.x.jar"
 # The zip for --extra-py-files holds the glue_jobs package at its root, nothing else.
-_PACKAGE_ONLY = {"exclude": ["/*", "!/glue_jobs/", "__pycache__/"], "ignore_mode": IgnoreMode.GIT}
+_PACKAGE_ONLY = ["/*", "!/glue_jobs/", "__pycache__/"]
 GLUE_2_EOL_WARNING = (
     "mdm.engine is 'findmatches': AWS Glue FindMatches runs only on Glue 2.0, which reached end of life on "
     "2026-04-01 and may no longer accept new jobs. Set mdm.engine to 'splink' in cdk.json to deploy the "
@@ -173,7 +173,14 @@ class CustomerDomainStack(PlatformStack):
         )
 
     def _code(self, construct_id: str, path: Path) -> s3_assets.Asset:
-        asset = s3_assets.Asset(self, construct_id, path=str(path), **_PACKAGE_ONLY if path.is_dir() else {})
+        package = path.is_dir()
+        asset = s3_assets.Asset(
+            self,
+            construct_id,
+            path=str(path),
+            exclude=_PACKAGE_ONLY if package else None,
+            ignore_mode=IgnoreMode.GIT if package else None,
+        )
         # The exact object only: no bucket-wide read on the CDK staging bucket.
         self.glue_role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[asset.bucket.arn_for_objects(asset.s3_object_key)])

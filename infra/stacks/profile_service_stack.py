@@ -13,16 +13,17 @@ from infra.constructs.compliance import acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
 from infra.constructs.secure_rest_api import SecureRestApi
-from infra.constructs.table_access import READ, WRITE, grant_table
+from infra.constructs.table_access import grant_table
 from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from omni_domain import constants
 
+# The paths of the OpenAPI document the handler publishes (docs/api/profiles-openapi.json).
 ROUTES = (
     ("/customers", ("GET",)),
-    ("/customers/{id}", ("GET", "PUT", "PATCH", "DELETE")),
-    ("/customers/{id}/consent", ("PUT",)),
+    ("/customers/{customer_id}", ("GET", "PUT", "PATCH", "DELETE")),
+    ("/customers/{customer_id}/consent", ("PUT",)),
 )
 IDEMPOTENCY_EXPIRY_SECONDS = 24 * 3600  # a retried request within a day gets the first answer back
 
@@ -62,12 +63,18 @@ class ProfileServiceStack(PlatformStack):
             },
         )
         role = self.function.role
-        grant_table(role, domain.customer_table, foundation.key, actions=(*READ, *WRITE))
+        # Exactly what the service's transactions and reads use (TransactWriteItems is authorised per item).
+        grant_table(
+            role,
+            domain.customer_table,
+            foundation.key,
+            actions=("dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"),
+        )
         grant_table(
             role,
             domain.identity_table,
             foundation.key,
-            actions=(*READ, *WRITE),
+            actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
             indexes=(constants.IDENTITY_BY_CUSTOMER_INDEX,),
         )
         grant_table(
@@ -89,3 +96,6 @@ class ProfileServiceStack(PlatformStack):
             alert_topic=alerts,
             routes=ROUTES,
         )
+        # The handler answers unexpected failures with a 500 problem body (the invocation succeeds),
+        # so the API's 5xx alarm, not only the function's Errors alarm, rolls a bad version back.
+        self.function.deployment.add_alarm(self.api.server_errors_alarm)

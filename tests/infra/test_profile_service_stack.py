@@ -4,11 +4,13 @@ safe deployments, WAF, logs and alarms."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra.stacks.profile_service_stack import ROUTES
 from omni_domain import constants
 
 from .conftest import Synthesis
@@ -168,3 +170,41 @@ def test_every_log_group_is_encrypted_and_expires(prod5: Synthesis) -> None:
     for group in groups.values():
         assert "KmsKeyId" in group["Properties"]
         assert group["Properties"]["RetentionInDays"] == 365
+
+
+def test_api_routes_are_the_paths_and_methods_of_the_published_openapi_document() -> None:
+    document = json.loads((Path(__file__).resolve().parents[2] / "docs/api/profiles-openapi.json").read_text())
+    published = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    deployed = {(path, method) for path, methods in ROUTES for method in methods}
+    assert deployed == published
+
+
+def test_the_api_5xx_alarm_also_rolls_a_bad_version_back(dev5: Synthesis) -> None:
+    template = _profiles(dev5)
+    (group,) = template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+    rollback_alarms = json.dumps(group["Properties"]["AlarmConfiguration"]["Alarms"])
+    five_xx = [
+        logical_id
+        for logical_id, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()
+        if alarm["Properties"].get("MetricName") == "5XXError"
+    ]
+    assert len(five_xx) == 1
+    assert five_xx[0] in rollback_alarms
+
+
+def test_the_function_has_exactly_the_table_actions_the_service_uses(dev5: Synthesis) -> None:
+    actions = {
+        action
+        for statement in _function_policy(dev5)
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+    assert actions == {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",  # idempotency records only
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    }
+    assert "dynamodb:Scan" not in actions
