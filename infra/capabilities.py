@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.config import PlatformConfig
+from infra.stacks.analytical_pathway_stack import AnalyticalPathwayStack
 from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.customer_domain_stack import CustomerDomainStack
+from infra.stacks.experience_pathway_stack import ExperiencePathwayStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
 from infra.stacks.platform_stack import PlatformStack
@@ -66,6 +68,20 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="caller lookup for contact flows (associated with the instance), personalised inbound flow",
         stack=PersonalisedContactCentreStack,
         depends_on=("foundation", "customer-domain", "contact-centre"),
+    ),
+    Capability(
+        name="experience-pathway",
+        stage=Stage.INTEGRATED,
+        summary="customer events on Kinesis, event processor keeping the live state, real-time triggers",
+        stack=ExperiencePathwayStack,
+        depends_on=("foundation", "customer-domain"),
+    ),
+    Capability(
+        name="analytical-pathway",
+        stage=Stage.INTEGRATED,
+        summary="Firehose from the event stream to the data lake, partitioned, with a Glue table",
+        stack=AnalyticalPathwayStack,
+        depends_on=("foundation", "experience-pathway"),
     ),
 )
 

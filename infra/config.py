@@ -170,6 +170,24 @@ class MdmConfig(_Frozen):
     splink: GlueJobSizing
 
 
+class EventsConfig(_Frozen):
+    """The experience pathway (Kinesis -> event processor) and the analytical pathway (Firehose -> lake)."""
+
+    stream_mode: Literal["on_demand", "provisioned"]
+    shards: Annotated[int, Field(ge=1, le=500)]  # provisioned mode only
+    retention_hours: Annotated[int, Field(ge=24, le=8760)]
+    batch_size: Annotated[int, Field(ge=1, le=10000)]
+    batching_window_seconds: Annotated[int, Field(ge=0, le=300)]
+    parallelization_factor: Annotated[int, Field(ge=1, le=10)]
+    max_retries: Annotated[int, Field(ge=0, le=10000)]
+    max_record_age_seconds: Annotated[int, Field(ge=60, le=604800)]
+    # SpendingThresholdCrossed fires when the 30-day rolling spend first reaches this amount.
+    spend_threshold: Annotated[float, Field(gt=0)]
+    # Firehose buffering into the lake (dynamic partitioning needs at least 64 MB).
+    lake_buffer_seconds: Annotated[int, Field(ge=60, le=900)]
+    lake_buffer_mb: Annotated[int, Field(ge=64, le=128)]
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -189,6 +207,7 @@ class EnvironmentConfig(_Frozen):
     default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     contact_centre: ContactCentreConfig
     mdm: MdmConfig
+    events: EventsConfig
 
     @field_validator("account")
     @classmethod
