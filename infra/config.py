@@ -188,6 +188,21 @@ class EventsConfig(_Frozen):
     lake_buffer_mb: Annotated[int, Field(ge=64, le=128)]
 
 
+class PropensityConfig(_Frozen):
+    """The propensity model: weekly retraining on SageMaker, gated on AUC, served by a serverless endpoint."""
+
+    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")]
+    # A retrained model replaces the endpoint's only if its validation AUC reaches this.
+    auc_threshold: Annotated[float, Field(gt=0.5, le=1)]
+    xgboost_version: Literal["1.7-1", "3.0-5"]  # the built-in images of the registries file
+    training_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
+    max_training_minutes: Annotated[int, Field(ge=5, le=1440)]
+    endpoint_memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
+    endpoint_max_concurrency: Annotated[int, Field(ge=1, le=200)]
+    # How long the eligibility service waits for a score before deciding on the rules alone.
+    invoke_timeout_ms: Annotated[int, Field(ge=100, le=5000)]
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -208,6 +223,7 @@ class EnvironmentConfig(_Frozen):
     contact_centre: ContactCentreConfig
     mdm: MdmConfig
     events: EventsConfig
+    propensity: PropensityConfig
 
     @field_validator("account")
     @classmethod
