@@ -40,3 +40,21 @@ IDENTITY_BY_CUSTOMER_INDEX = "by-customer"
 IDEMPOTENCY_TABLE_SUFFIX = "idempotency"
 IDEMPOTENCY_PARTITION_KEY = "id"
 IDEMPOTENCY_EXPIRY_ATTRIBUTE = "expiration"
+
+# Experience pathway: the customer event stream, its processor and the triggers it raises.
+ENV_EVENT_STREAM = "EVENT_STREAM_NAME"
+ENV_DEAD_LETTER_QUEUE_URL = "EVENT_DEAD_LETTER_QUEUE_URL"
+ENV_EVENT_BUS = "EVENT_BUS_NAME"
+# Rolling 30-day spend (in ENV_SPEND_CURRENCY) at which SpendingThresholdCrossed fires.
+ENV_SPEND_THRESHOLD = "SPEND_THRESHOLD"
+ENV_SPEND_CURRENCY = "SPEND_CURRENCY"
+# How long an applied event id is remembered for de-duplication (covers stream retention and retries).
+ENV_DEDUP_HOURS = "EVENT_DEDUP_HOURS"
+# Two interactions on different channels this close together are one journey switching channel.
+ENV_CHANNEL_SWITCH_MINUTES = "CHANNEL_SWITCH_WINDOW_MINUTES"
+
+EVENT_STREAM_SUFFIX = "customer-events"
+EVENT_PROCESSOR_SERVICE = "event-processor"
+EVENT_PROCESSOR_HANDLER = "event_processor.handler.lambda_handler"
+# EventBridge `source` of every trigger the event processor puts on the bus (detail types: omni_domain.event_triggers).
+TRIGGER_SOURCE = "omni.experience"

@@ -10,6 +10,8 @@ Item (table key `identifier`, GSI `by-customer` on `customer_id`):
     identifier_type  "email" | "phone" | "source" | "device" (the key's prefix, kept for filters and analytics)
     customer_id      the golden customer id
     origin           "mdm" (published by a matching run) | "profile-service" (captured by a channel)
+                     | "event-processor" (provisional: an identifier first seen on the event stream; a later
+                     MDM run re-points it to the golden id)
     updated_at       ISO-8601 UTC
 """
 
@@ -18,12 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from omni_domain.constants import IDENTITY_CUSTOMER_ATTRIBUTE, IDENTITY_PARTITION_KEY
 from omni_domain.identifiers import IdentifierKind, identifier_kind
 
-LinkOrigin = Literal["mdm", "profile-service"]
+LinkOrigin = Literal["mdm", "profile-service", "event-processor"]
+LINK_ORIGINS: tuple[LinkOrigin, ...] = get_args(LinkOrigin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +53,13 @@ def identity_item(link: IdentityLink) -> dict[str, str]:
 
 
 def link_from_item(item: Mapping[str, object]) -> IdentityLink:
-    origin = str(item.get("origin", "mdm"))
+    stored = str(item.get("origin", "mdm"))
+    # An item without a known origin was published before origins existed: by a matching run.
+    origin: LinkOrigin = next((known for known in LINK_ORIGINS if known == stored), "mdm")
     return IdentityLink(
         identifier=str(item[IDENTITY_PARTITION_KEY]),
         customer_id=str(item[IDENTITY_CUSTOMER_ATTRIBUTE]),
-        origin="profile-service" if origin == "profile-service" else "mdm",
+        origin=origin,
         updated_at=str(item.get("updated_at", "")),
     )
 

@@ -77,15 +77,41 @@ class FrictionPoint(_Model):
     kind: str
     channel: Channel
     at: datetime
+    reference: str | None = Field(
+        default=None, description="what is open: the complaint, cart or contact id (closing events name it)"
+    )
+
+
+CartStatus = Literal["active", "empty", "abandoned", "purchased"]
+JourneyStage = Literal["new", "exploring", "considering", "customer", "loyal", "at_risk"]
+
+
+class CartState(_Model):
+    cart_id: str
+    status: CartStatus
+    value: Decimal = Decimal(0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "GBP"
+    item_count: int = 0
+    at: datetime = Field(description="when the event that set this status occurred (UTC)")
 
 
 class LiveState(_Model):
-    """The real-time view the event processor maintains; its version is its own."""
+    """The real-time view the event processor maintains; its version is its own.
+
+    Every field has a default, so a state item written before a field existed still reads.
+    """
 
     last_interaction: dict[Channel, ChannelInteraction] = {}
     rolling_spend: RollingSpend = RollingSpend()
-    counters: dict[str, int] = {}
-    friction_points: list[FrictionPoint] = []
+    counters: dict[str, int] = Field(
+        default={},
+        description="lifetime counts: purchases, returns, complaints, contacts; loyalty_points is the points balance",
+    )
+    friction_points: list[FrictionPoint] = Field(
+        default=[], description="open friction: complaints, abandoned carts, unresolved contacts"
+    )
+    cart: CartState | None = None
+    journey_stage: JourneyStage = "new"
     propensity: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
     version: int = 0
     updated_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Event processor (experience pathway): Kinesis customer events -> live customer state and triggers."""

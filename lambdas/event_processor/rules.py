@@ -1,0 +1,369 @@
+"""Pure rules: fold one customer's events of a batch into the ledger, derive the live state and the triggers.
+
+The result depends on the set of events and the clock, never on their order:
+registers are last-writer-wins by `(occurred_at, event_id)`, additive facts are
+sums applied once per event id, and triggers are derived from the state before
+and after the batch (see `ledger`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from event_processor.ledger import MAX_APPLIED_IDS, CartRegister, ChannelRegister, FrictionRegister, Ledger, Stamp
+from omni_domain import event_triggers as triggers
+from omni_domain.customer_events import (
+    CartAbandonedEvent,
+    CartUpdatedEvent,
+    ComplaintEvent,
+    ContactResolvedEvent,
+    ContactStartedEvent,
+    CustomerEvent,
+    LoyaltyPointsEvent,
+    PurchaseEvent,
+    ReturnEvent,
+)
+from omni_domain.models import (
+    CartState,
+    ChannelInteraction,
+    FrictionPoint,
+    JourneyStage,
+    LiveState,
+    RollingSpend,
+)
+
+ADDITIVE_TYPES = frozenset({"purchase", "return", "loyalty_points", "complaint", "contact_started"})
+AT_RISK_FRICTION = frozenset({"complaint", "unresolved_contact"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    spend_threshold: Decimal
+    spend_currency: str = "GBP"
+    dedup_hours: int = 72
+    switch_window: timedelta = timedelta(minutes=30)
+    tombstone_days: int = 30
+
+
+@dataclass
+class Outcome:
+    ledger: Ledger
+    changed: bool
+    triggers: list[triggers.Trigger] = field(default_factory=list)
+    applied_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event_type, channel) -> events
+    duplicates: int = 0
+    foreign_currency: int = 0
+
+
+def _stamp(event: CustomerEvent) -> Stamp:
+    return (event.occurred_at, event.event_id)
+
+
+def trigger_id(customer_id: str, kind: str, cause: str) -> str:
+    return hashlib.sha256(f"{customer_id}|{kind}|{cause}".encode()).hexdigest()[:32]
+
+
+class _Fold:
+    """One customer's batch applied to a copy of its ledger."""
+
+    def __init__(self, ledger: Ledger, policy: Policy, now: datetime) -> None:
+        self.ledger = ledger.copy()
+        self.policy = policy
+        self.now = now
+        self.changed = False
+        self.foreign_currency = 0
+        self.oldest_day = (now - timedelta(days=365)).date()
+
+    def channel(self, event: CustomerEvent) -> None:
+        current = self.ledger.channels.get(event.channel)
+        if current is None or current.stamp < _stamp(event):
+            self.ledger.channels[event.channel] = ChannelRegister(_stamp(event), event.event_type)
+            self.changed = True
+
+    def cart(self, register: CartRegister) -> None:
+        current = self.ledger.cart
+        if current is None or current.stamp < register.stamp:
+            self.ledger.cart = register
+            self.changed = True
+
+    def friction(self, event: CustomerEvent, kind: str, reference: str, *, is_open: bool) -> None:
+        key = f"{kind}:{reference}"
+        current = self.ledger.friction.get(key)
+        if current is None or current.stamp < _stamp(event):
+            self.ledger.friction[key] = FrictionRegister(_stamp(event), kind, reference, event.channel, is_open)
+            self.changed = True
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.ledger.counters[name] = self.ledger.counters.get(name, 0) + by
+        self.changed = True
+
+    def spend(self, event: CustomerEvent, amount: Decimal, currency: str) -> None:
+        # Amounts in another currency count as purchases but not as spend: no exchange rate here.
+        if currency != self.policy.spend_currency:
+            self.foreign_currency += 1
+            return
+        day = event.occurred_at.date()
+        if day >= self.oldest_day:
+            key = day.isoformat()
+            self.ledger.spend_by_day[key] = self.ledger.spend_by_day.get(key, Decimal(0)) + amount
+
+    def apply(self, event: CustomerEvent) -> None:
+        self.channel(event)
+        if isinstance(event, PurchaseEvent):
+            self.count("purchases")
+            self.spend(event, event.payload.amount, event.payload.currency)
+            if event.payload.cart_id:
+                cart_id = event.payload.cart_id
+                self.cart(
+                    CartRegister(_stamp(event), cart_id, "purchased", event.payload.amount, event.payload.currency, 0)
+                )
+                self.friction(event, "abandoned_cart", cart_id, is_open=False)
+        elif isinstance(event, ReturnEvent):
+            self.count("returns")
+            self.spend(event, -event.payload.amount, event.payload.currency)
+        elif isinstance(event, LoyaltyPointsEvent):
+            self.count("loyalty_points", event.payload.points)
+        elif isinstance(event, ContactStartedEvent):
+            self.count("contacts")
+        elif isinstance(event, ComplaintEvent):
+            self.count("complaints")
+            self.friction(event, "complaint", event.payload.complaint_id, is_open=True)
+        elif isinstance(event, ContactResolvedEvent):
+            payload = event.payload
+            self.friction(event, "unresolved_contact", payload.contact_id, is_open=payload.outcome == "unresolved")
+            if payload.complaint_id and payload.outcome == "resolved":
+                self.friction(event, "complaint", payload.complaint_id, is_open=False)
+        elif isinstance(event, CartUpdatedEvent):
+            update = event.payload
+            items = sum(item.quantity for item in update.items)
+            status = "active" if items else "empty"
+            self.cart(CartRegister(_stamp(event), update.cart_id, status, update.value, update.currency, items))
+            self.friction(event, "abandoned_cart", update.cart_id, is_open=False)
+        elif isinstance(event, CartAbandonedEvent):
+            abandoned = event.payload
+            self.cart(
+                CartRegister(
+                    _stamp(event),
+                    abandoned.cart_id,
+                    "abandoned",
+                    abandoned.value,
+                    abandoned.currency,
+                    abandoned.item_count,
+                )
+            )
+            self.friction(event, "abandoned_cart", abandoned.cart_id, is_open=True)
+
+    def prune(self) -> None:
+        """Forget what can no longer matter; pruning alone is not a change worth a write."""
+        ledger = self.ledger
+        horizon = int((self.now - timedelta(hours=self.policy.dedup_hours)).timestamp())
+        applied = {event_id: at for event_id, at in ledger.applied.items() if at >= horizon}
+        if len(applied) > MAX_APPLIED_IDS:
+            keep = sorted(applied.items(), key=lambda item: (item[1], item[0]))[-MAX_APPLIED_IDS:]
+            applied = dict(keep)
+        ledger.applied = applied
+        oldest = self.oldest_day.isoformat()
+        ledger.spend_by_day = {day: amount for day, amount in ledger.spend_by_day.items() if day >= oldest}
+        tombstone_horizon = self.now - timedelta(days=self.policy.tombstone_days)
+        ledger.friction = {
+            key: item for key, item in ledger.friction.items() if item.open or item.stamp[0] >= tombstone_horizon
+        }
+
+
+def spend_in_window(ledger: Ledger, now: datetime, days: int) -> Decimal:
+    """Net spend (purchases less returns) of the last `days` days, never below zero."""
+    first = (now - timedelta(days=days)).date().isoformat()
+    return max(Decimal(0), sum((amount for day, amount in ledger.spend_by_day.items() if day > first), Decimal(0)))
+
+
+def _latest(channels: dict[str, ChannelRegister]) -> tuple[str, ChannelRegister] | None:
+    return max(channels.items(), key=lambda item: item[1].stamp, default=None)
+
+
+def apply_events(
+    customer_id: str, ledger: Ledger, events: Iterable[CustomerEvent], *, policy: Policy, now: datetime
+) -> Outcome:
+    """Fold a customer's events (any order, duplicates allowed) into its ledger; derive the triggers."""
+    fold = _Fold(ledger, policy, now)
+    fold.prune()
+    before_latest = _latest(ledger.channels)
+    before_cart = ledger.cart
+    unique = {event.event_id: event for event in events}
+    ordered = sorted(unique.values(), key=_stamp)
+    applied_at = int(now.timestamp())
+    outcome = Outcome(ledger=fold.ledger, changed=False)
+    fresh: list[CustomerEvent] = []
+    for event in ordered:
+        if event.event_id in fold.ledger.applied:
+            outcome.duplicates += 1
+            continue
+        if event.event_type in ADDITIVE_TYPES:
+            fold.ledger.applied[event.event_id] = applied_at
+        fold.apply(event)
+        fresh.append(event)
+    outcome.applied_by = Counter((event.event_type, event.channel) for event in fresh)
+    outcome.foreign_currency = fold.foreign_currency
+    outcome.triggers += _complaints(customer_id, fold.ledger, fresh)
+    outcome.triggers += _abandoned_cart(customer_id, fold.ledger, before_cart, fresh)
+    outcome.triggers += _switches(customer_id, before_latest, fresh, policy)
+    outcome.triggers += _threshold(customer_id, fold, fresh)
+    outcome.changed = fold.changed
+    return outcome
+
+
+def _complaints(customer_id: str, ledger: Ledger, fresh: Sequence[CustomerEvent]) -> list[triggers.Trigger]:
+    open_complaints = sum(1 for item in ledger.friction.values() if item.kind == "complaint" and item.open)
+    found: list[triggers.Trigger] = []
+    for event in fresh:
+        if not isinstance(event, ComplaintEvent):
+            continue
+        register = ledger.friction.get(f"complaint:{event.payload.complaint_id}")
+        # A complaint that arrives after the contact that settled it is counted, but no longer news.
+        if register is None or not register.open:
+            continue
+        found.append(
+            triggers.ComplaintLogged(
+                trigger_id=trigger_id(customer_id, "ComplaintLogged", event.event_id),
+                customer_id=customer_id,
+                complaint_id=event.payload.complaint_id,
+                category=event.payload.category,
+                severity=event.payload.severity,
+                channel=event.channel,
+                occurred_at=event.occurred_at,
+                open_complaints=open_complaints,
+            )
+        )
+    return found
+
+
+def _abandoned_cart(
+    customer_id: str, ledger: Ledger, before: CartRegister | None, fresh: Sequence[CustomerEvent]
+) -> list[triggers.Trigger]:
+    cart = ledger.cart
+    if cart is None or cart.status != "abandoned" or (before is not None and before.stamp == cart.stamp):
+        return []
+    channel = next(event.channel for event in fresh if _stamp(event) == cart.stamp)
+    return [
+        triggers.CartAbandoned(
+            trigger_id=trigger_id(customer_id, "CartAbandoned", cart.stamp[1]),
+            customer_id=customer_id,
+            cart_id=cart.cart_id,
+            value=cart.value,
+            currency=cart.currency,
+            item_count=cart.item_count,
+            channel=channel,
+            abandoned_at=cart.stamp[0],
+        )
+    ]
+
+
+def _switches(
+    customer_id: str,
+    before: tuple[str, ChannelRegister] | None,
+    fresh: Sequence[CustomerEvent],
+    policy: Policy,
+) -> list[triggers.Trigger]:
+    """A switch is a change of channel between consecutive interactions newer than the stored latest one."""
+    if before is None:
+        return []
+    channel, register = before
+    previous_stamp = register.stamp
+    found: list[triggers.Trigger] = []
+    for event in fresh:
+        if _stamp(event) <= previous_stamp:
+            continue  # late: it happened before what the state already knows
+        gap = event.occurred_at - previous_stamp[0]
+        if event.channel != channel and gap <= policy.switch_window:
+            found.append(
+                triggers.ChannelSwitched(
+                    trigger_id=trigger_id(customer_id, "ChannelSwitched", event.event_id),
+                    customer_id=customer_id,
+                    from_channel=channel,
+                    to_channel=event.channel,
+                    switched_at=event.occurred_at,
+                    gap_seconds=int(gap.total_seconds()),
+                    event_type=event.event_type,
+                )
+            )
+        channel, previous_stamp = event.channel, _stamp(event)
+    return found
+
+
+def _threshold(customer_id: str, fold: _Fold, fresh: Sequence[CustomerEvent]) -> list[triggers.Trigger]:
+    ledger, policy = fold.ledger, fold.policy
+    spend = spend_in_window(ledger, fold.now, 30)
+    above = spend >= policy.spend_threshold
+    if above == ledger.above_threshold:
+        return []
+    ledger.above_threshold = above
+    fold.changed = True
+    if not above:
+        return []
+    cause = max((_stamp(event) for event in fresh), default=(fold.now, "clock"))[1]
+    return [
+        triggers.SpendingThresholdCrossed(
+            trigger_id=trigger_id(customer_id, "SpendingThresholdCrossed", cause),
+            customer_id=customer_id,
+            threshold=policy.spend_threshold,
+            last_30_days=spend,
+            currency=policy.spend_currency,
+            crossed_at=fold.now,
+        )
+    ]
+
+
+def journey_stage(ledger: Ledger) -> JourneyStage:
+    open_kinds = {item.kind for item in ledger.friction.values() if item.open}
+    purchases = ledger.counters.get("purchases", 0)
+    if open_kinds & AT_RISK_FRICTION:
+        return "at_risk"
+    if purchases >= 2:
+        return "loyal"
+    if purchases == 1:
+        return "customer"
+    if ledger.cart is not None and ledger.cart.status in ("active", "abandoned"):
+        return "considering"
+    return "exploring" if ledger.channels else "new"
+
+
+def live_state(ledger: Ledger, *, previous: LiveState, version: int, policy: Policy, now: datetime) -> LiveState:
+    """The projection channels read; propensity scores are another writer's and are carried over."""
+    cart = ledger.cart
+    return LiveState(
+        last_interaction={
+            channel: ChannelInteraction(at=register.stamp[0], event_type=register.event_type)
+            for channel, register in sorted(ledger.channels.items())
+        },
+        rolling_spend=RollingSpend(
+            currency=policy.spend_currency,
+            last_30_days=spend_in_window(ledger, now, 30),
+            last_365_days=spend_in_window(ledger, now, 365),
+        ),
+        counters=dict(sorted(ledger.counters.items())),
+        friction_points=[
+            FrictionPoint(kind=item.kind, channel=item.channel, at=item.stamp[0], reference=item.reference)
+            for item in sorted(ledger.friction.values(), key=lambda item: item.stamp)
+            if item.open
+        ],
+        cart=(
+            CartState(
+                cart_id=cart.cart_id,
+                status=cart.status,
+                value=cart.value,
+                currency=cart.currency,
+                item_count=cart.item_count,
+                at=cart.stamp[0],
+            )
+            if cart
+            else None
+        ),
+        journey_stage=journey_stage(ledger),
+        propensity=previous.propensity,
+        version=version,
+        updated_at=now,
+    )
