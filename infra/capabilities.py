@@ -19,6 +19,7 @@ from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.profile_service_stack import ProfileServiceStack
+from infra.stacks.propensity_stack import PropensityStack
 from infra.stages import Stage
 
 
@@ -82,6 +83,13 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="Firehose from the event stream to the data lake, partitioned, with a Glue table",
         stack=AnalyticalPathwayStack,
         depends_on=("foundation", "experience-pathway"),
+    ),
+    Capability(
+        name="propensity",
+        stage=Stage.ORCHESTRATED,
+        summary="propensity model: scheduled SageMaker retraining gated on AUC, serverless endpoint",
+        stack=PropensityStack,
+        depends_on=("foundation",),
     ),
 )
 

@@ -17,7 +17,7 @@ from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 
-from aws_cdk import Annotations, ArnFormat, IgnoreMode
+from aws_cdk import Annotations, IgnoreMode
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -27,7 +27,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.label_file import PRIMARY_KEY
-from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
+from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
 from infra.constructs.platform_table import PlatformTable
 from infra.stacks.foundation_stack import FoundationStack
@@ -61,19 +61,20 @@ class CustomerDomainStack(PlatformStack):
         self._customer_tables(foundation)
         self.source_table = self._source_table(foundation)
 
-        self.glue_role = iam.Role(
+        self.matching = GlueJobRole(
             self,
-            "MatchingRole",
-            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            "Matching",
+            name=self.config.resource_name("glue-security"),
             description="Customer matching jobs: read source records, write golden records and links",
+            key=foundation.key,
         )
+        self.glue_role = self.matching.role
+        self.security_configuration = self.matching.security_configuration
         grant_prefix_read(self.glue_role, foundation.raw, SOURCE_PREFIX, why="the source customer records")
         grant_prefix_read_write(
             self.glue_role, foundation.curated, MDM_PREFIX, why="prepared records, golden records and identity links"
         )
-        acknowledge_grant_policy(self.glue_role)
-        self.security_configuration = self._security_configuration(foundation)
-        self._glue_logging_and_catalog(foundation)
+        self._catalog_access(foundation)
 
         if mdm.engine == "findmatches":
             Annotations.of(self).add_warning_v2("omni:mdm:glue2-end-of-life", GLUE_2_EOL_WARNING)
@@ -115,43 +116,8 @@ class CustomerDomainStack(PlatformStack):
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
 
-    def _security_configuration(self, foundation: FoundationStack) -> glue.CfnSecurityConfiguration:
-        """Job output, logs and bookmarks encrypted with the platform key."""
-        key_arn = foundation.key.key_arn
-        configuration = glue.CfnSecurityConfiguration(
-            self,
-            "GlueSecurity",
-            name=self.config.resource_name("glue-security"),
-            encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
-                s3_encryptions=[
-                    glue.CfnSecurityConfiguration.S3EncryptionProperty(
-                        s3_encryption_mode="SSE-KMS", kms_key_arn=key_arn
-                    )
-                ],
-                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
-                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=key_arn
-                ),
-                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
-                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key_arn
-                ),
-            ),
-        )
-        self.glue_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[key_arn])
-        )
-        return configuration
-
-    def _glue_logging_and_catalog(self, foundation: FoundationStack) -> None:
-        """What any Glue job needs: its own log groups (KMS-associated) and the lake database's tables."""
-        log_groups = self.format_arn(
-            service="logs", resource="log-group", resource_name="/aws-glue/*", arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
-        self.glue_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-                resources=[log_groups],
-            )
-        )
+    def _catalog_access(self, foundation: FoundationStack) -> None:
+        """The matching jobs read the lake database's customer tables, nothing else in the catalog."""
         database = foundation.glue_database_name
         self.glue_role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -163,13 +129,6 @@ class CustomerDomainStack(PlatformStack):
                     self.format_arn(service="glue", resource="table", resource_name=f"{database}/{PREPARED_TABLE}"),
                 ],
             )
-        )
-        acknowledge(
-            self.glue_role,
-            (
-                wildcard_resource_finding(self, log_groups),
-                "Glue names each run's log groups and streams itself, under /aws-glue/.",
-            ),
         )
 
     def _code(self, construct_id: str, path: Path) -> s3_assets.Asset:

@@ -1,0 +1,417 @@
+"""Stage 4 propensity model: scheduled retraining on SageMaker, gated on AUC, served serverless.
+
+A Step Functions state machine runs, on the schedule in config:
+1. prepare: a Glue Python shell job splits the labelled data under the raw
+   lake's `propensity/` prefix into train and validation sets (leakage dropped);
+2. train: a SageMaker training job on the built-in XGBoost image of the region
+   (account from the registries file; no SageMaker SDK at synthesis), running
+   the project's own `propensity/train.py` in script mode from a reproducible
+   source bundle; output and volumes encrypted with the platform key;
+3. gate: the job's `validation:auc` metric must reach `propensity.auc_threshold`,
+   or the execution fails (and alarms) leaving the serving model untouched;
+4. create the model (the same bundle serves `propensity/inference.py`), a
+   serverless endpoint config, then create or update the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, Size
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
+from infra.constructs.glue_job_role import GlueJobRole
+from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
+from infra.constructs.log_group import encrypted_log_group
+from infra.constructs.source_bundle import deterministic_tar_gz
+from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.platform_stack import PlatformStack
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+REGISTRIES = Path(__file__).resolve().parents[1] / "data" / "sagemaker_xgboost_registries.json"
+TRAINING_SOURCE = REPOSITORY / "sagemaker"
+PREPARE_SCRIPT = REPOSITORY / "glue_jobs" / "propensity_prepare.py"
+SOURCE_PREFIX = "propensity/"
+WORK_PREFIX = "propensity/"
+ENDPOINT_SUFFIX = "propensity"
+TRAINING_ENTRY = "propensity/train.py"
+SERVING_ENTRY = "propensity/inference.py"
+AUC_METRIC = "validation:auc"
+# train.py prints `validation-auc: <value>`; SageMaker turns it into the job's final metric.
+AUC_METRIC_REGEX = r"validation-auc: ([0-9.]+)"
+TARGET_COLUMN = "y"
+LEAKING_COLUMNS = "duration"  # known only after the outcome: never a feature
+
+
+def xgboost_image(region: str, version: str) -> str:
+    """The built-in XGBoost image URI of a region, from the registries file (no SageMaker SDK needed)."""
+    registries = json.loads(REGISTRIES.read_text(encoding="utf-8"))["registries"]
+    if region not in registries:
+        raise ValueError(f"no SageMaker XGBoost registry known for region {region}")
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{registries[region]}.dkr.ecr.{region}.{domain}/sagemaker-xgboost:{version}"
+
+
+class PropensityStack(PlatformStack):
+    def build(self) -> None:
+        foundation = self.deps.require(FoundationStack)
+        settings = self.config.environment.propensity
+        self.endpoint_name = self.config.resource_name(ENDPOINT_SUFFIX)
+        image = xgboost_image(self.config.region, settings.xgboost_version)
+        bundle = s3_assets.Asset(self, "TrainingSource", path=str(deterministic_tar_gz(TRAINING_SOURCE)))
+        prepare_job = self._prepare_job(foundation)
+
+        self.training_role = iam.Role(
+            self,
+            "TrainingRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="SageMaker training and serving of the propensity model",
+        )
+        grant_prefix_read_write(
+            self.training_role, foundation.curated, WORK_PREFIX, why="prepared data in, model artefacts out"
+        )
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bundle.bucket.arn_for_objects(bundle.s3_object_key)]
+            )
+        )
+        registry_account = image.split(".", 1)[0]
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[f"arn:aws:ecr:{self.config.region}:{registry_account}:repository/sagemaker-xgboost"],
+            )
+        )
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
+        sagemaker_logs = self.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], resources=[sagemaker_logs]
+            )
+        )
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}},
+            )
+        )
+        acknowledge_grant_policy(self.training_role)
+        cdk_task_grant = (
+            "Granted by the CDK training task for the KMS-encrypted output and volumes, on the platform key only."
+        )
+        acknowledge(
+            self.training_role,
+            ("AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", cdk_task_grant),
+            ("AwsSolutions-IAM5[Action::kms:ReEncrypt*]", cdk_task_grant),
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited to "
+                "SageMaker's namespace) have no resource-level permissions.",
+            ),
+            (
+                wildcard_resource_finding(self, sagemaker_logs),
+                "SageMaker names each job's log streams under /aws/sagemaker/.",
+            ),
+        )
+
+        definition = self._definition(foundation, prepare_job, image, bundle)
+        state_machine_logs = encrypted_log_group(
+            self, "PipelineLogs", config=self.config, encryption_key=foundation.key
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "RetrainingPipeline",
+            state_machine_name=self.config.resource_name("propensity-retraining"),
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.hours(6),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=state_machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(foundation.key),
+        )
+        self.training_role.grant_pass_role(self.state_machine.role)
+        acknowledge_grant_policy(self.state_machine.role)
+        per_execution = (
+            "Each execution creates its own training job, model and endpoint config, named propensity-<execution>."
+        )
+        acknowledge(
+            self.state_machine.role,
+            (
+                wildcard_resource_finding(
+                    self, self.format_arn(service="sagemaker", resource="training-job", resource_name="*")
+                ),
+                per_execution,
+            ),
+            (
+                wildcard_resource_finding(
+                    self, self.format_arn(service="sagemaker", resource="model", resource_name="propensity-*")
+                ),
+                per_execution,
+            ),
+            (
+                wildcard_resource_finding(
+                    self, self.format_arn(service="sagemaker", resource="endpoint-config", resource_name="propensity-*")
+                ),
+                per_execution,
+            ),
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.",
+            ),
+        )
+        self._schedule(settings.schedule)
+        self._alarm(foundation)
+
+    def _prepare_job(self, foundation: FoundationStack) -> glue.CfnJob:
+        prepare = GlueJobRole(
+            self,
+            "Prepare",
+            name=self.config.resource_name("propensity-glue-security"),
+            description="Propensity data preparation: read labelled data, write train/validation sets",
+            key=foundation.key,
+        )
+        grant_prefix_read(prepare.role, foundation.raw, SOURCE_PREFIX, why="the labelled training table")
+        grant_prefix_read_write(
+            prepare.role, foundation.curated, WORK_PREFIX, why="the prepared train and validation sets"
+        )
+        script = s3_assets.Asset(self, "PrepareScript", path=str(PREPARE_SCRIPT))
+        prepare.read_code(script.bucket.arn_for_objects(script.s3_object_key))
+        return glue.CfnJob(
+            self,
+            "PrepareTrainingData",
+            name=self.config.resource_name("propensity-prepare"),
+            description="Split the labelled propensity data into train and validation sets",
+            role=prepare.role.role_arn,
+            security_configuration=prepare.security_configuration.ref,
+            command=glue.CfnJob.JobCommandProperty(
+                name="pythonshell", python_version="3.9", script_location=script.s3_object_url
+            ),
+            max_capacity=0.0625,
+            max_retries=0,
+            timeout=30,
+            default_arguments={
+                "--source_path": foundation.raw.url(SOURCE_PREFIX),
+                "--target": TARGET_COLUMN,
+                "--drop": LEAKING_COLUMNS,
+            },
+        )
+
+    def _definition(
+        self, foundation: FoundationStack, prepare_job: glue.CfnJob, image: str, bundle: s3_assets.Asset
+    ) -> sfn.IChainable:
+        settings = self.config.environment.propensity
+        # Every artefact of one execution lives under runs/<execution name>/ and is named after it.
+        run = sfn.JsonPath.execution_name
+        name = sfn.JsonPath.format("propensity-{}", run)
+        work = foundation.curated.url(WORK_PREFIX)
+        prepare = tasks.GlueStartJobRun(
+            self,
+            "PrepareData",
+            glue_job_name=prepare_job.name or "",
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            arguments=sfn.TaskInput.from_object({"--output_path": sfn.JsonPath.format(f"{work}runs/{{}}/data/", run)}),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        train = tasks.SageMakerCreateTrainingJob(
+            self,
+            "TrainModel",
+            training_job_name=name,
+            role=self.training_role,
+            algorithm_specification=tasks.AlgorithmSpecification(
+                training_image=tasks.DockerImage.from_registry(image),
+                training_input_mode=tasks.InputMode.FILE,
+                metric_definitions=[tasks.MetricDefinition(name=AUC_METRIC, regex=AUC_METRIC_REGEX)],
+            ),
+            hyperparameters={
+                "sagemaker_program": TRAINING_ENTRY,
+                "sagemaker_submit_directory": bundle.s3_object_url,
+                "sagemaker_region": self.config.region,
+                "target": TARGET_COLUMN,
+            },
+            input_data_config=[
+                tasks.Channel(
+                    channel_name=channel,
+                    data_source=tasks.DataSource(
+                        s3_data_source=tasks.S3DataSource(
+                            s3_location=tasks.S3Location.from_json_expression(
+                                sfn.JsonPath.format(f"{work}runs/{{}}/data/{channel}/", run)
+                            ),
+                            s3_data_type=tasks.S3DataType.S3_PREFIX,
+                        )
+                    ),
+                    content_type="text/csv",
+                )
+                for channel in ("train", "validation")
+            ],
+            output_data_config=tasks.OutputDataConfig(
+                s3_output_location=tasks.S3Location.from_json_expression(
+                    sfn.JsonPath.format(f"{work}runs/{{}}/model/", run)
+                ),
+                encryption_key=foundation.key,
+            ),
+            resource_config=tasks.ResourceConfig(
+                instance_count=1,
+                instance_type=_instance_type(settings.training_instance_type),
+                volume_size=Size.gibibytes(10),
+                volume_encryption_key=foundation.key,
+            ),
+            stopping_condition=tasks.StoppingCondition(max_runtime=Duration.minutes(settings.max_training_minutes)),
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            result_selector={
+                "auc": sfn.JsonPath.string_at(f"$.FinalMetricDataList[?(@.MetricName == '{AUC_METRIC}')].Value"),
+                "model_data": sfn.JsonPath.string_at("$.ModelArtifacts.S3ModelArtifacts"),
+            },
+            result_path="$.training",
+        )
+        below = sfn.Fail(
+            self,
+            "BelowThreshold",
+            error="ModelBelowThreshold",
+            cause=f"validation AUC under {settings.auc_threshold} (or not reported): the serving model is unchanged",
+        )
+        config_arns = self.format_arn(service="sagemaker", resource="endpoint-config", resource_name="propensity-*")
+        create_model = tasks.CallAwsService(
+            self,
+            "CreateModel",
+            service="sagemaker",
+            action="createModel",
+            iam_resources=[self.format_arn(service="sagemaker", resource="model", resource_name="propensity-*")],
+            parameters={
+                "ModelName": name,
+                "ExecutionRoleArn": self.training_role.role_arn,
+                "PrimaryContainer": {
+                    "Image": image,
+                    "ModelDataUrl": sfn.JsonPath.string_at("$.training.model_data"),
+                    "Environment": {
+                        "SAGEMAKER_PROGRAM": SERVING_ENTRY,
+                        "SAGEMAKER_SUBMIT_DIRECTORY": bundle.s3_object_url,
+                        "SAGEMAKER_REGION": self.config.region,
+                    },
+                },
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        endpoint_config = tasks.CallAwsService(
+            self,
+            "CreateServerlessEndpointConfig",
+            service="sagemaker",
+            action="createEndpointConfig",
+            iam_resources=[config_arns],
+            parameters={
+                "EndpointConfigName": name,
+                "ProductionVariants": [
+                    {
+                        "VariantName": "primary",
+                        "ModelName": name,
+                        "ServerlessConfig": {
+                            "MemorySizeInMB": settings.endpoint_memory_mb,
+                            "MaxConcurrency": settings.endpoint_max_concurrency,
+                        },
+                    }
+                ],
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        endpoint_arn = self.format_arn(service="sagemaker", resource="endpoint", resource_name=self.endpoint_name)
+        describe = tasks.CallAwsService(
+            self,
+            "FindEndpoint",
+            service="sagemaker",
+            action="describeEndpoint",
+            iam_resources=[endpoint_arn],
+            parameters={"EndpointName": self.endpoint_name},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        update = tasks.CallAwsService(
+            self,
+            "UpdateEndpoint",
+            service="sagemaker",
+            action="updateEndpoint",
+            iam_resources=[endpoint_arn, config_arns],
+            parameters={"EndpointName": self.endpoint_name, "EndpointConfigName": name},
+        )
+        create = tasks.CallAwsService(
+            self,
+            "CreateEndpoint",
+            service="sagemaker",
+            action="createEndpoint",
+            iam_resources=[endpoint_arn, config_arns],
+            parameters={"EndpointName": self.endpoint_name, "EndpointConfigName": name},
+        )
+        # DescribeEndpoint answers ValidationException for an endpoint that does not exist yet.
+        describe.add_catch(create, errors=["SageMaker.ValidationException"], result_path=sfn.JsonPath.DISCARD)
+        gate = (
+            sfn.Choice(self, "GateOnAuc")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.training.auc[0]"),
+                    sfn.Condition.number_greater_than_equals("$.training.auc[0]", settings.auc_threshold),
+                ),
+                create_model.next(endpoint_config).next(describe).next(update),
+            )
+            .otherwise(below)
+        )
+        return prepare.next(train).next(gate)
+
+    def _schedule(self, expression: str) -> None:
+        role = iam.Role(
+            self,
+            "ScheduleRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            description="Starts the propensity retraining pipeline on its schedule",
+        )
+        self.state_machine.grant_start_execution(role)
+        acknowledge_grant_policy(role)
+        scheduler.CfnSchedule(
+            self,
+            "RetrainingSchedule",
+            name=self.config.resource_name("propensity-retraining"),
+            description="Retrains the propensity model (propensity.schedule in config)",
+            schedule_expression=expression,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.state_machine.state_machine_arn, role_arn=role.role_arn
+            ),
+        )
+
+    def _alarm(self, foundation: FoundationStack) -> None:
+        """Failed (including gated out by AUC), timed out or aborted retraining alerts the platform team."""
+        action = cw_actions.SnsAction(foundation.alert_topic_for(self))
+        state_machine = self.state_machine
+        for construct_id, metric, what in (
+            ("RetrainingFailed", state_machine.metric_failed, "failed or was gated out (AUC below threshold)"),
+            ("RetrainingTimedOut", state_machine.metric_timed_out, "timed out"),
+            ("RetrainingAborted", state_machine.metric_aborted, "was aborted"),
+        ):
+            alarm = cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=f"Propensity retraining {what}",
+                metric=metric(period=Duration.minutes(5)),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+
+
+def _instance_type(name: str) -> ec2.InstanceType:
+    return ec2.InstanceType(name.removeprefix("ml."))

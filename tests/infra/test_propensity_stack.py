@@ -1,0 +1,111 @@
+"""Stage-4 propensity: the retraining pipeline's steps, the AUC gate, serverless serving, schedule and alarms."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.stacks.propensity_stack import AUC_METRIC, AUC_METRIC_REGEX, xgboost_image
+
+from .conftest import Synthesis
+
+
+def _template(synthesis: Synthesis) -> Template:
+    return Template.from_json(synthesis.template("propensity"))
+
+
+def _flatten(value: Any) -> str:
+    """A definition string with every intrinsic replaced by a marker, so it parses as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_flatten(part) for part in parts)
+    return "TOKEN"
+
+
+def _definition(synthesis: Synthesis) -> dict[str, Any]:
+    (machine,) = _template(synthesis).find_resources("AWS::StepFunctions::StateMachine").values()
+    return json.loads(_flatten(machine["Properties"]["DefinitionString"]))
+
+
+def test_the_xgboost_image_comes_from_the_registries_file() -> None:
+    assert xgboost_image("eu-west-2", "3.0-5") == "764974769150.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-xgboost:3.0-5"
+    assert xgboost_image("cn-north-1", "1.7-1").endswith(".amazonaws.com.cn/sagemaker-xgboost:1.7-1")
+    with pytest.raises(ValueError, match="no SageMaker XGBoost registry known for region xx-east-9"):
+        xgboost_image("xx-east-9", "3.0-5")
+
+
+def test_the_pipeline_prepares_trains_gates_then_serves(dev5: Synthesis) -> None:
+    states = _definition(dev5)["States"]
+    assert _definition(dev5)["StartAt"] == "PrepareData"
+    assert states["PrepareData"]["Resource"].endswith(":states:::glue:startJobRun.sync")
+    assert states["PrepareData"]["Next"] == "TrainModel"
+    assert states["TrainModel"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
+    assert states["TrainModel"]["Next"] == "GateOnAuc"
+    assert states["BelowThreshold"]["Type"] == "Fail"
+    chain = ["CreateModel", "CreateServerlessEndpointConfig", "FindEndpoint", "UpdateEndpoint"]
+    for state, following in itertools.pairwise(chain):
+        assert states[state]["Next"] == following
+    assert states["FindEndpoint"]["Catch"][0]["Next"] == "CreateEndpoint"
+
+
+def test_the_gate_compares_the_reported_validation_auc_with_the_configured_threshold(dev5: Synthesis) -> None:
+    definition = _definition(dev5)
+    (rule,) = definition["States"]["GateOnAuc"]["Choices"]
+    assert {"Variable": "$.training.auc[0]", "NumericGreaterThanEquals": 0.78} in rule["And"]
+    assert definition["States"]["GateOnAuc"]["Default"] == "BelowThreshold"
+    training = definition["States"]["TrainModel"]
+    assert training["Parameters"]["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": AUC_METRIC, "Regex": AUC_METRIC_REGEX}
+    ]
+    assert AUC_METRIC in training["ResultSelector"]["auc.$"]
+
+
+def test_training_runs_the_projects_script_on_the_built_in_image_encrypted(dev5: Synthesis) -> None:
+    training = _definition(dev5)["States"]["TrainModel"]["Parameters"]
+    assert training["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:3.0-5")
+    assert training["HyperParameters"]["sagemaker_program"] == "propensity/train.py"
+    (machine,) = _template(dev5).find_resources("AWS::StepFunctions::StateMachine").values()
+    # the script-mode source bundle (a gzipped tar; the toolkit opens it as one whatever its name)
+    assert '.gz"}' in json.dumps(machine["Properties"]["DefinitionString"])
+    assert training["OutputDataConfig"]["KmsKeyId"] == "TOKEN"
+    assert training["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN"
+    assert {channel["ChannelName"] for channel in training["InputDataConfig"]} == {"train", "validation"}
+
+
+def test_serving_is_a_serverless_endpoint_sized_from_config(prod5: Synthesis) -> None:
+    states = _definition(prod5)["States"]
+    (variant,) = states["CreateServerlessEndpointConfig"]["Parameters"]["ProductionVariants"]
+    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 10}
+    environment = states["CreateModel"]["Parameters"]["PrimaryContainer"]["Environment"]
+    assert environment["SAGEMAKER_PROGRAM"] == "propensity/inference.py"
+    assert states["UpdateEndpoint"]["Parameters"]["EndpointName"] == "omni-cx-prod-propensity"
+
+
+def test_retraining_is_scheduled_and_every_failure_alarms(dev5: Synthesis) -> None:
+    template = _template(dev5)
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule", {"ScheduleExpression": "cron(0 3 ? * SUN *)", "FlexibleTimeWindow": {"Mode": "OFF"}}
+    )
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert {a["Properties"]["MetricName"] for a in alarms.values()} == {
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+    }
+    for alarm in alarms.values():
+        assert ":omni-cx-dev-alerts" in json.dumps(alarm["Properties"]["AlarmActions"])
+
+
+def test_the_state_machine_is_encrypted_and_logged(dev5: Synthesis) -> None:
+    (machine,) = _template(dev5).find_resources("AWS::StepFunctions::StateMachine").values()
+    properties = machine["Properties"]
+    assert properties["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert properties["TracingConfiguration"] == {"Enabled": True}
