@@ -1,0 +1,55 @@
+"""Composition root: the run reader and the store for one curated bucket, built once per execution environment.
+
+Built on first use rather than at import, so a test (or the sandbox) can point
+the function at other tables or at fakes with `use`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+
+from mdm_loader.dynamodb_adapter import DynamoDBLoaderStore
+from mdm_loader.run_reader import RunReader, S3RunReader
+from mdm_loader.settings import LoaderSettings
+from mdm_loader.store import LoaderStore
+
+# Throttled DynamoDB and S3 requests are retried by botocore before the loader sees them.
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    settings: LoaderSettings
+    reader: RunReader
+    store: LoaderStore
+
+
+def from_settings(settings: LoaderSettings) -> Dependencies:
+    return Dependencies(
+        settings=settings,
+        reader=S3RunReader(boto3.client("s3", config=_CLIENT_CONFIG), settings.curated_bucket),
+        store=DynamoDBLoaderStore(
+            boto3.client("dynamodb", config=_CLIENT_CONFIG),
+            customer_table=settings.customer_table,
+            identity_table=settings.identity_table,
+        ),
+    )
+
+
+_current: Dependencies | None = None
+
+
+def current() -> Dependencies:
+    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
+    if _current is None:
+        _current = from_settings(LoaderSettings.from_environment())
+    return _current
+
+
+def use(dependencies: Dependencies | None) -> None:
+    """Replace the dependencies (None: rebuild them from the environment on next use)."""
+    global _current  # noqa: PLW0603 - see current()
+    _current = dependencies
