@@ -1,0 +1,130 @@
+"""Pure rules of the live state: last writer wins, exactly-once additive facts, triggers (no mocks)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from event_processor.ledger import Ledger, ledger_document, ledger_from_document
+from event_processor.rules import apply_events, live_state
+from omni_domain.customer_events import CustomerEvent
+from omni_domain.models import LiveState
+
+from .conftest import NOW, POLICY, event
+
+
+def _fold(events: list[CustomerEvent], ledger: Ledger | None = None) -> tuple[Ledger, LiveState, list[str]]:
+    outcome = apply_events("gc-1", ledger or Ledger(), events, policy=POLICY, now=NOW)
+    state = live_state(outcome.ledger, previous=LiveState(), version=1, policy=POLICY, now=NOW)
+    return outcome.ledger, state, [trigger.detail_type for trigger in outcome.triggers]
+
+
+def test_a_late_event_never_overwrites_newer_state() -> None:
+    # Given a cart bought at 11:00
+    ledger, _, _ = _fold([event("purchase", at=NOW - timedelta(hours=1), cart_id="c-1")])
+    # When its abandonment from 10:00 arrives late
+    _, state, triggers = _fold([event("cart_abandoned", at=NOW - timedelta(hours=2))], ledger)
+    # Then the cart stays purchased, no friction opens and no CartAbandoned fires
+    assert state.cart is not None
+    assert state.cart.status == "purchased"
+    assert state.friction_points == []
+    assert triggers == []
+
+
+def test_the_same_event_twice_counts_once() -> None:
+    purchase = event("purchase")
+    ledger, _, _ = _fold([purchase, purchase])
+    _, state, _ = _fold([purchase], ledger)
+    assert state.counters["purchases"] == 1
+    assert state.rolling_spend.last_30_days == Decimal("40.00")
+
+
+def test_rolling_spend_windows_and_returns() -> None:
+    _, state, _ = _fold(
+        [
+            event("purchase", at=NOW - timedelta(days=3), amount="30.00"),
+            event("purchase", at=NOW - timedelta(days=40), amount="200.00", order_id="o-2"),
+            event("return", at=NOW - timedelta(days=1), amount="10.00"),
+            event("purchase", at=NOW - timedelta(days=400), amount="999.00", order_id="o-3"),
+            event("purchase", amount="7.00", currency="EUR", order_id="o-4"),
+        ]
+    )
+    assert state.rolling_spend.last_30_days == Decimal("20.00")
+    assert state.rolling_spend.last_365_days == Decimal("220.00")
+    assert state.counters == {"purchases": 4, "returns": 1}
+
+
+def test_threshold_fires_once_per_crossing_and_again_after_falling_below() -> None:
+    # Given a spend crossing 100 (fires), staying above (silent)
+    ledger, _, first = _fold([event("purchase", amount="120.00")])
+    ledger, _, second = _fold([event("purchase", amount="5.00", order_id="o-2")], ledger)
+    # When a return brings it below, then a purchase crosses again
+    ledger, _, third = _fold([event("return", amount="50.00")], ledger)
+    _, _, fourth = _fold([event("purchase", amount="60.00", order_id="o-3")], ledger)
+    assert (first, second, third, fourth) == (["SpendingThresholdCrossed"], [], [], ["SpendingThresholdCrossed"])
+
+
+def test_complaints_open_friction_until_a_contact_settles_them() -> None:
+    ledger, state, triggers = _fold([event("complaint", channel="contact_centre")])
+    assert triggers == ["ComplaintLogged"]
+    assert [(point.kind, point.reference) for point in state.friction_points] == [("complaint", "cp-1")]
+    assert state.journey_stage == "at_risk"
+    _, state, _ = _fold(
+        [event("contact_resolved", at=NOW + timedelta(minutes=5), complaint_id="cp-1", channel="contact_centre")],
+        ledger,
+    )
+    assert state.friction_points == []
+    assert state.counters["complaints"] == 1
+
+
+def test_a_switch_of_channel_within_the_window_fires_channel_switched() -> None:
+    ledger, _, _ = _fold([event("page_view", at=NOW - timedelta(minutes=10))])
+    _, _, triggers = _fold([event("contact_started", channel="contact_centre")], ledger)
+    assert triggers == ["ChannelSwitched"]
+    # An interaction hours later is a new visit, not a switch
+    _, _, later = _fold([event("contact_started", at=NOW + timedelta(hours=3), channel="contact_centre")], ledger)
+    assert later == []
+
+
+def test_the_ledger_survives_its_stored_form() -> None:
+    ledger, _, _ = _fold(
+        [event("cart_abandoned"), event("complaint"), event("purchase"), event("app_event", channel="app")]
+    )
+    assert ledger_from_document(ledger_document(ledger)) == ledger
+
+
+EVENT_MIX = [
+    ("page_view", {}),
+    ("purchase", {"amount": "30.00"}),
+    ("purchase", {"amount": "80.00", "order_id": "o-2", "cart_id": "c-1"}),
+    ("return", {"amount": "20.00"}),
+    ("cart_updated", {}),
+    ("cart_abandoned", {}),
+    ("complaint", {}),
+    ("contact_resolved", {"complaint_id": "cp-1"}),
+    ("contact_resolved", {"contact_id": "k-2", "outcome": "unresolved"}),
+    ("loyalty_points", {"points": -20}),
+    ("app_event", {}),
+]
+CHANNELS = ["web", "app", "store", "contact_centre"]
+EVENTS = [
+    event(kind, at=NOW - timedelta(minutes=7 * index), channel=CHANNELS[index % 4], **payload)
+    for index, (kind, payload) in enumerate(EVENT_MIX * 2)
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(order=st.permutations(EVENTS), split=st.integers(min_value=0, max_value=len(EVENTS)))
+def test_any_order_and_any_split_into_batches_gives_the_same_state(order: list[CustomerEvent], split: int) -> None:
+    # Given the reference: every event in one batch, in time order
+    _, expected, _ = _fold(EVENTS)
+    # When the events arrive shuffled, in two batches, with the second batch replayed
+    ledger, _, _ = _fold(order[:split])
+    ledger, state, _ = _fold(order[split:], ledger)
+    _, replayed, _ = _fold(order[split:], ledger)
+    # Then the live state is the same
+    assert state == expected
+    assert replayed == expected
