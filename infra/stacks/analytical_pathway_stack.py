@@ -19,23 +19,11 @@ from infra.constructs.log_group import encrypted_log_group
 from infra.stacks.experience_pathway_stack import ExperiencePathwayStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from omni_domain.customer_events import EVENT_TYPES
 
 EVENTS_PREFIX = "events/"
 ERRORS_PREFIX = "events-errors/"
 EVENTS_TABLE = "customer_events"
-EVENT_TYPES = (
-    "page_view",
-    "product_viewed",
-    "cart_updated",
-    "cart_abandoned",
-    "purchase",
-    "return",
-    "loyalty_points",
-    "contact_started",
-    "contact_resolved",
-    "complaint",
-    "app_event",
-)
 # Columns of the customer event contract as the lake stores them (payload and identity as JSON).
 EVENT_COLUMNS = (
     ("event_id", "string"),

@@ -75,3 +75,63 @@ def test_the_events_table_projects_partitions_without_a_crawler(dev5: Synthesis)
     assert parameters["projection.enabled"] == "true"
     assert "purchase" in parameters["projection.event_type.values"].split(",")
     assert "event_type=${event_type}/dt=${dt}/" in json.dumps(parameters["storage.location.template"])
+
+
+@pytest.mark.parametrize(("fixture", "parallelization"), [("dev5", 1), ("prod5", 2)])
+def test_the_event_source_mapping_reports_partial_failures_bisects_and_bounds_retries(
+    request: pytest.FixtureRequest, fixture: str, parallelization: int
+) -> None:
+    template = _experience(request.getfixturevalue(fixture))
+    (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["MaximumRetryAttempts"] == 5
+    assert properties["MaximumRecordAgeInSeconds"] == 3600
+    assert properties["BatchSize"] == 500
+    assert properties["MaximumBatchingWindowInSeconds"] == 1
+    assert properties["ParallelizationFactor"] == parallelization
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert "FailedBatches" in json.dumps(properties["DestinationConfig"]["OnFailure"]["Destination"])
+    # the mapping invokes the live alias, so CodeDeploy's traffic shifting covers it too
+    assert "EventProcessorLive" in json.dumps(properties["FunctionName"])
+
+
+def test_both_dead_letter_queues_are_kms_encrypted_and_refuse_plain_http(dev5: Synthesis) -> None:
+    template = _experience(dev5)
+    queues = template.find_resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    for queue in queues.values():
+        assert "PlatformKey" in json.dumps(queue["Properties"]["KmsMasterKeyId"])
+        assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    for policy in template.find_resources("AWS::SQS::QueuePolicy").values():
+        assert {"Bool": {"aws:SecureTransport": "false"}} in [
+            s.get("Condition") for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+
+def test_the_processor_writes_only_where_it_must(dev5: Synthesis) -> None:
+    statements = [
+        s
+        for policy in _experience(dev5).find_resources("AWS::IAM::Policy").values()
+        if "EventProcessorRole" in json.dumps(policy["Properties"]["Roles"])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
+    }
+    (put_events,) = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "event-bus/omni-cx-dev-customer-events" in json.dumps(put_events["Resource"])
+    assert "dynamodb:Scan" not in actions
+    assert "dynamodb:DeleteItem" not in actions
+
+
+def test_alarms_watch_iterator_age_and_both_dead_letter_queues(dev5: Synthesis) -> None:
+    alarms = _experience(dev5).find_resources("AWS::CloudWatch::Alarm")
+    metrics = [a["Properties"].get("MetricName") for a in alarms.values()]
+    assert "IteratorAge" in metrics
+    assert metrics.count("ApproximateNumberOfMessagesVisible") == 2
+    assert {"Errors", "Throttles"} <= set(metrics)
