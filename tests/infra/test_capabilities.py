@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from aws_cdk import App, aws_sns
@@ -81,3 +82,9 @@ def test_a_declared_dependency_is_handed_to_the_stack() -> None:
 def test_a_stack_class_must_define_build() -> None:
     with pytest.raises(TypeError, match="must define build"):
         type("Empty", (PlatformStack,), {})
+
+
+def test_the_readme_stage_table_lists_every_capability_at_its_stage() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for capability in CAPABILITIES:
+        assert f"| {capability.stage.value} | {capability.stage.title} | `{capability.name}` |" in readme, capability.name
