@@ -1,0 +1,59 @@
+"""`/customers/{customer_id}/eligibility`: decide whether a customer is eligible for a product or an offer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self, cast
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from eligibility.decisions import EligibilityDecision
+from eligibility.dependencies import current
+from eligibility.problems import problem_responses
+from eligibility.routes.parameters import CustomerIdPath, IdempotencyKeyHeader
+from eligibility.rule_sets import OfferCode, Product
+from eligibility.writes import DecisionCommand
+
+router = Router()
+
+
+class EligibilityRequest(BaseModel):
+    """Exactly one of `product` (every offer of it) or `offer_code` (that offer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product: Product | None = None
+    offer_code: OfferCode | None = None
+
+    @model_validator(mode="after")
+    def one_target(self) -> Self:
+        if (self.product is None) == (self.offer_code is None):
+            raise ValueError("give exactly one of product or offer_code")
+        return self
+
+
+@router.post(
+    "/customers/<customer_id>/eligibility",
+    tags=["eligibility"],
+    summary="Decide whether a customer is eligible for a product's offers or for one offer",
+    description="Rules of the active rule set over the customer's profile and live state, with the propensity "
+    "model's score. When the model is unavailable the rules decide alone and `score_source` is `fallback`. "
+    "Every decision is recorded for audit. Idempotency-Key replays the first decision.",
+    responses=problem_responses(400, 404, 409, 415, 422),
+)
+def decide(
+    customer_id: CustomerIdPath,
+    request: Annotated[EligibilityRequest, Body()],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> EligibilityDecision:
+    event = cast(APIGatewayProxyEvent, router.current_event)
+    command = DecisionCommand(
+        customer_id=customer_id,
+        product=request.product,
+        offer_code=request.offer_code,
+        request_id=event.request_context.request_id,
+        idempotency_key=idempotency_key,
+    )
+    return current().decisions.run(command).decision
