@@ -62,7 +62,14 @@ def create_eligibility_tables(client: Any) -> None:
     )
 
 
-def store_customer(client: Any, customer_id: str = CUSTOMER_ID, *, spend: str = "820", tenure_days: int = 800) -> None:
+def store_customer(
+    client: Any,
+    customer_id: str = CUSTOMER_ID,
+    *,
+    spend: str = "820",
+    recent_spend: str = "64.5",
+    tenure_days: int = 800,
+) -> None:
     """A loyal customer with marketing consent for calls (what the stored rule set's first offer needs)."""
     created = NOW - timedelta(days=tenure_days)
     repository = DynamoDBCustomerRepository(
@@ -80,7 +87,7 @@ def store_customer(client: Any, customer_id: str = CUSTOMER_ID, *, spend: str = 
         expected_version=None,
     )
     state = LiveState(
-        rolling_spend=RollingSpend(last_30_days=Decimal("64.5"), last_365_days=Decimal(spend)),
+        rolling_spend=RollingSpend(last_30_days=Decimal(recent_spend), last_365_days=Decimal(spend)),
         counters={"complaints": 1},
         version=4,
     )
@@ -90,7 +97,10 @@ def store_customer(client: Any, customer_id: str = CUSTOMER_ID, *, spend: str = 
 
 
 def queue_scores(*scores: float | str) -> None:
-    """Answers moto's SageMaker runtime gives to the next invoke_endpoint calls (a str is sent as the raw body)."""
+    """Answers moto's SageMaker runtime gives to the next invoke_endpoint calls (a str is sent as the raw body).
+
+    moto keeps the answer it gave to a payload: the same features sent again get the same answer.
+    """
     backend = sagemakerruntime_backends[DEFAULT_ACCOUNT_ID][REGION]
     for score in scores:
         body = score if isinstance(score, str) else json.dumps({"scores": [score]})
