@@ -64,6 +64,7 @@ class PlatformFunction(Construct):
         environment: Mapping[str, str] | None = None,
         timeout_seconds: int = 10,
         memory_mb: int | None = None,
+        reserved_concurrency: int | None = None,
         asynchronous: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -82,7 +83,8 @@ class PlatformFunction(Construct):
                 self, "DeadLetters", encryption_key=encryption_key, retain=config.retain_data, purpose=description
             ).queue
 
-        reserved = sizing.lambda_reserved_concurrency or None
+        # A function that must never run twice at once (a loader) reserves exactly what it needs.
+        reserved = reserved_concurrency or sizing.lambda_reserved_concurrency or None
         self.function = lambda_.Function(
             self,
             "Function",

@@ -17,7 +17,7 @@ from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 
-from aws_cdk import Annotations, IgnoreMode
+from aws_cdk import Annotations, Duration, IgnoreMode
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -27,11 +27,15 @@ from aws_cdk import aws_s3_assets as s3_assets
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.label_file import PRIMARY_KEY
+from infra.constructs.compliance import acknowledge_grant_policy
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
+from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
+from infra.constructs.table_access import grant_table
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from mdm_loader import constants as loader_constants
 from omni_domain import constants
 
 SOURCE_PREFIX = "customers/"
@@ -83,6 +87,69 @@ class CustomerDomainStack(PlatformStack):
         else:
             self.matching_job = self._splink_job(foundation)
         self._schedule_and_alarm(foundation)
+        self._loader(foundation)
+
+    def _loader(self, foundation: FoundationStack) -> None:
+        """Publishes each completed matching run: golden profiles and identity links into DynamoDB.
+
+        The run's manifest is written last, so its creation (an S3 event on EventBridge) means the
+        run is complete. One load at a time (reserved concurrency 1); a failed load is retried by
+        Lambda's asynchronous invocation and then kept in the function's dead-letter queue.
+        """
+        self.loader = PlatformFunction(
+            self,
+            "MdmLoader",
+            config=self.config,
+            handler=loader_constants.MDM_LOADER_HANDLER,
+            description="MDM loader: golden profiles, identity links and merges of a matching run into DynamoDB",
+            service=loader_constants.MDM_LOADER_SERVICE,
+            encryption_key=foundation.key,
+            alert_topic=foundation.alert_topic_for(self),
+            timeout_seconds=900,
+            reserved_concurrency=1,
+            asynchronous=True,
+            environment={
+                constants.ENV_CUSTOMER_TABLE: self.customer_table.table_name,
+                constants.ENV_IDENTITY_TABLE: self.identity_table.table_name,
+                loader_constants.ENV_CURATED_BUCKET: foundation.curated.name,
+            },
+        )
+        role = self.loader.role
+        grant_prefix_read(role, foundation.curated, MDM_PREFIX, why="the golden records, links and merges of a run")
+        grant_table(
+            role,
+            self.customer_table,
+            foundation.key,
+            actions=("dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"),
+        )
+        grant_table(
+            role,
+            self.identity_table,
+            foundation.key,
+            actions=("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"),
+            indexes=(constants.IDENTITY_BY_CUSTOMER_INDEX,),
+        )
+        acknowledge_grant_policy(role)
+        events.Rule(
+            self,
+            "MatchingRunPublished",
+            description="A matching run's manifest was written: load the run",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [foundation.curated.name]},
+                    # A prefix and a suffix on one field would be alternatives, not both required.
+                    "object": {"key": [{"wildcard": f"{MDM_PREFIX}runs/run_id=*{loader_constants.MANIFEST_SUFFIX}"}]},
+                },
+            ),
+            targets=[
+                # Delivery is an asynchronous invocation: Lambda queues it (even while the one
+                # reserved instance is busy), retries a failed load and then keeps the event in
+                # the function's dead-letter queue.
+                targets.LambdaFunction(self.loader.alias, retry_attempts=4, max_event_age=Duration.hours(6))
+            ],
+        )
 
     def _customer_tables(self, foundation: FoundationStack) -> None:
         """The golden customers and the identity map: written by the loader, read by every real-time service.

@@ -60,16 +60,20 @@ class ExperiencePathwayStack(PlatformStack):
         config = self.config
         events = config.environment.events
         retain = config.retain_data
-        self.invalid_events = DeadLetterQueue(
+        invalid_events = DeadLetterQueue(
             self, "InvalidEvents", encryption_key=foundation.key, retain=retain, purpose="invalid customer events"
-        ).queue
-        self.failed_batches = DeadLetterQueue(
+        )
+        invalid_events.acknowledge_as_dead_letter_queue()  # the processor sends to it itself
+        self.invalid_events = invalid_events.queue
+        failed_batches = DeadLetterQueue(
             self,
             "FailedBatches",
             encryption_key=foundation.key,
             retain=retain,
             purpose="stream batches the processor could not apply",
-        ).queue
+        )
+        failed_batches.acknowledge_as_dead_letter_queue()  # the event-source mapping's on-failure destination
+        self.failed_batches = failed_batches.queue
         alerts = foundation.alert_topic_for(self)
         self.processor = PlatformFunction(
             self,

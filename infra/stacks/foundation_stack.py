@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_glue as glue
@@ -108,13 +110,20 @@ class FoundationStack(PlatformStack):
     def alert_topic_for(self, scope: Construct) -> sns.ITopic:
         """The alert topic as another stack should use it: imported by its known name, no export."""
         stack = Stack.of(scope)
+        existing = stack.node.try_find_child("ImportedAlertTopic")
+        if existing is not None:  # one import per stack, however many constructs alarm
+            return cast(sns.ITopic, existing)
         return sns.Topic.from_topic_arn(
-            scope, "AlertTopic", stack.format_arn(service="sns", resource=self.alert_topic_name)
+            stack, "ImportedAlertTopic", stack.format_arn(service="sns", resource=self.alert_topic_name)
         )
 
     def event_bus_for(self, scope: Construct) -> events.IEventBus:
         """The customer event bus, imported by its known name in another stack."""
-        return events.EventBus.from_event_bus_name(scope, "CustomerEventBus", self.event_bus_name)
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child("ImportedCustomerEventBus")
+        if existing is not None:
+            return cast(events.IEventBus, existing)
+        return events.EventBus.from_event_bus_name(stack, "ImportedCustomerEventBus", self.event_bus_name)
 
     def _allow_log_groups_of_this_account(self) -> None:
         """CloudWatch Logs encrypts the platform's log groups (functions, API access, WAF) with the key."""

@@ -87,4 +87,6 @@ def test_a_stack_class_must_define_build() -> None:
 def test_the_readme_stage_table_lists_every_capability_at_its_stage() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for capability in CAPABILITIES:
-        assert f"| {capability.stage.value} | {capability.stage.title} | `{capability.name}` |" in readme, capability.name
+        assert f"| {capability.stage.value} | {capability.stage.title} | `{capability.name}` |" in readme, (
+            capability.name
+        )

@@ -32,7 +32,12 @@ def test_source_table_has_every_source_column_as_string(dev5: Synthesis) -> None
 
 
 def _statements(template: Template) -> list[dict[str, Any]]:
-    (policy,) = template.find_resources("AWS::IAM::Policy").values()
+    """The matching jobs' role policy."""
+    (policy,) = [
+        p
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if "MatchingRole" in json.dumps(p["Properties"]["Roles"])
+    ]
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -118,7 +123,11 @@ def test_splink_job_runs_on_current_glue_encrypted_with_the_package_and_the_sche
 
 
 def test_a_failed_matching_run_alerts_the_alert_topic(dev5: Synthesis) -> None:
-    (rule,) = _domain(dev5).find_resources("AWS::Events::Rule").values()
+    (rule,) = [
+        r
+        for r in _domain(dev5).find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.glue"]
+    ]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail"]["state"] == ["FAILED", "TIMEOUT", "STOPPED"]
     assert "sns:eu-west-2" in json.dumps(rule["Properties"]["Targets"][0]["Arn"])
@@ -145,3 +154,45 @@ def test_the_role_reads_only_its_own_code_objects_from_the_staging_bucket(dev5: 
     for action, resource in staging:
         assert action == "s3:GetObject"
         assert resource.endswith(('.zip"]]}', '.py"]]}', '.jar"]]}')), resource
+
+
+def test_a_published_run_manifest_invokes_the_loader_once_at_a_time(dev5: Synthesis) -> None:
+    template = _domain(dev5)
+    (rule,) = [
+        r
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+    ]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"wildcard": "mdm/runs/run_id=*/manifest.json"}]
+    assert "omni-cx-dev-curated-" in json.dumps(pattern["detail"]["bucket"]["name"])
+    (loader,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "mdm_loader.handler.lambda_handler"
+    ]
+    assert loader["Properties"]["ReservedConcurrentExecutions"] == 1
+    assert loader["Properties"]["Timeout"] == 900
+    assert "DeadLetterConfig" in loader["Properties"]
+    assert "MdmLoaderLive" in json.dumps(rule["Properties"]["Targets"][0]["Arn"])
+
+
+def test_the_loader_reads_only_the_mdm_prefix_and_writes_with_named_actions(dev5: Synthesis) -> None:
+    statements = [
+        s
+        for policy in _domain(dev5).find_resources("AWS::IAM::Policy").values()
+        if "MdmLoaderRole" in json.dumps(policy["Properties"]["Roles"])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:BatchWriteItem",
+    }
+    reads = [json.dumps(s["Resource"]) for s in statements if s["Action"] == "s3:GetObject"]
+    assert reads
+    assert all("/mdm/*" in resource for resource in reads)
