@@ -44,11 +44,12 @@ PREPARE_SCRIPT = REPOSITORY / "glue_jobs" / "propensity_prepare.py"
 SOURCE_PREFIX = "propensity/"
 WORK_PREFIX = "propensity/"
 ENDPOINT_SUFFIX = "propensity"
-TRAINING_ENTRY = "propensity/train.py"
-SERVING_ENTRY = "propensity/inference.py"
+# Script-mode entry points at the bundle's root (so `propensity` is importable beside them).
+TRAINING_ENTRY = "propensity_training_entry.py"
+SERVING_ENTRY = "propensity_serving_entry.py"
 AUC_METRIC = "validation:auc"
-# train.py prints `validation-auc: <value>`; SageMaker turns it into the job's final metric.
-AUC_METRIC_REGEX = r"validation-auc: ([0-9.]+)"
+# train.py prints `validation:auc=<value>;`; SageMaker turns it into the job's final metric.
+AUC_METRIC_REGEX = r"validation:auc=([0-9.]+);"
 TARGET_COLUMN = "y"
 LEAKING_COLUMNS = "duration"  # known only after the outcome: never a feature
 

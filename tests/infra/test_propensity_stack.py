@@ -69,7 +69,7 @@ def test_the_gate_compares_the_reported_validation_auc_with_the_configured_thres
 def test_training_runs_the_projects_script_on_the_built_in_image_encrypted(dev5: Synthesis) -> None:
     training = _definition(dev5)["States"]["TrainModel"]["Parameters"]
     assert training["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:3.0-5")
-    assert training["HyperParameters"]["sagemaker_program"] == "propensity/train.py"
+    assert training["HyperParameters"]["sagemaker_program"] == "propensity_training_entry.py"
     (machine,) = _template(dev5).find_resources("AWS::StepFunctions::StateMachine").values()
     # the script-mode source bundle (a gzipped tar; the toolkit opens it as one whatever its name)
     assert '.gz"}' in json.dumps(machine["Properties"]["DefinitionString"])
@@ -83,7 +83,7 @@ def test_serving_is_a_serverless_endpoint_sized_from_config(prod5: Synthesis) ->
     (variant,) = states["CreateServerlessEndpointConfig"]["Parameters"]["ProductionVariants"]
     assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 10}
     environment = states["CreateModel"]["Parameters"]["PrimaryContainer"]["Environment"]
-    assert environment["SAGEMAKER_PROGRAM"] == "propensity/inference.py"
+    assert environment["SAGEMAKER_PROGRAM"] == "propensity_serving_entry.py"
     assert states["UpdateEndpoint"]["Parameters"]["EndpointName"] == "omni-cx-prod-propensity"
 
 
@@ -109,3 +109,18 @@ def test_the_state_machine_is_encrypted_and_logged(dev5: Synthesis) -> None:
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
     assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_the_training_script_prints_the_metric_line_the_job_reads() -> None:
+    import re
+
+    # what propensity/train.py prints for each reported metric
+    printed = "validation:auc=0.8123;"
+    assert re.search(AUC_METRIC_REGEX, printed).group(1) == "0.8123"  # type: ignore[union-attr]
+
+
+def test_the_entry_points_exist_at_the_bundle_root() -> None:
+    from infra.stacks.propensity_stack import SERVING_ENTRY, TRAINING_ENTRY, TRAINING_SOURCE
+
+    assert (TRAINING_SOURCE / TRAINING_ENTRY).is_file()
+    assert (TRAINING_SOURCE / SERVING_ENTRY).is_file()
