@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
-from omni_domain.models import Channel, CustomerView, Purpose
+from omni_domain.models import CartStatus, Channel, CustomerView, JourneyStage, Purpose
 
 AttributeType = Literal["number", "boolean", "string"]
 Fact = float | bool | str | None  # None: unknown for this customer (the rule's `if_missing` decides)
 Facts = dict[str, Fact]
 PROPENSITY = "propensity"
-COMPLAINTS_COUNTER = "complaints"  # the live-state counter the event processor keeps per complaint logged
+# Live-state counters the event processor keeps (lifetime counts; loyalty_points is a balance).
+COUNTERS = ("complaints", "purchases", "returns", "contacts", "loyalty_points")
 CHANNELS: tuple[str, ...] = get_args(Channel)
 PURPOSES: tuple[str, ...] = get_args(Purpose)
 CREDIT_BANDS = ("A", "B", "C", "D", "E")
@@ -39,7 +40,7 @@ CATALOGUE: dict[str, Attribute] = {
         Attribute("spend_365d", "number", "rolling spend over the last 365 days (live state)"),
         Attribute("tenure_days", "number", "whole days since the profile was created"),
         Attribute("age_years", "number", "age in whole years (unknown without a date of birth)"),
-        Attribute("complaints", "number", "complaints logged (live-state counter)"),
+        *(Attribute(name, "number", f"{name.replace('_', ' ')} (live-state counter)") for name in COUNTERS),
         Attribute("friction_points", "number", "friction points recorded in the live state"),
         Attribute("marketing_consent", "boolean", "marketing consent granted on at least one channel"),
         *(
@@ -48,6 +49,9 @@ CATALOGUE: dict[str, Attribute] = {
             for purpose in PURPOSES
         ),
         Attribute("preferred_channel", "string", "the customer's preferred channel", CHANNELS),
+        Attribute("journey_stage", "string", "journey stage (live state)", get_args(JourneyStage)),
+        Attribute("cart_status", "string", "status of the latest cart (unknown without one)", get_args(CartStatus)),
+        Attribute("cart_value", "number", "value of the latest cart (unknown without one)"),
         Attribute("credit_band", "string", "credit band, A best (unknown until a bureau feed sets it)", CREDIT_BANDS),
         Attribute(PROPENSITY, "number", "the model's propensity score, 0-1 (unknown when the model is unavailable)"),
     )
@@ -69,10 +73,13 @@ def customer_facts(view: CustomerView, *, now: datetime) -> Facts:
         "spend_365d": float(state.rolling_spend.last_365_days),
         "tenure_days": float(max(0, (now - view.created_at).days)),
         "age_years": _age(view.attributes.date_of_birth, now.date()),
-        "complaints": float(state.counters.get(COMPLAINTS_COUNTER, 0)),
+        **{name: float(state.counters.get(name, 0)) for name in COUNTERS},
         "friction_points": float(len(state.friction_points)),
         "marketing_consent": any(consent.get(f"consent.{channel}.marketing", False) for channel in CHANNELS),
         "preferred_channel": view.attributes.preferred_channel,
+        "journey_stage": state.journey_stage,
+        "cart_status": state.cart.status if state.cart else None,
+        "cart_value": float(state.cart.value) if state.cart else None,
         "credit_band": None,
     }
     for channel in CHANNELS:

@@ -11,7 +11,7 @@ import pytest
 from infra.cli import CliError
 from propensity import cli
 
-from .conftest import SAMPLE
+from .conftest import FAST, SAMPLE
 
 
 def _run(argv: list[str]) -> int:
@@ -24,7 +24,7 @@ def _run(argv: list[str]) -> int:
 def test_given_a_csv_when_training_then_fold_progress_and_the_cross_validated_auc_are_printed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("propensity.training.Hyperparameters.num_round", 20)
+    monkeypatch.setattr("propensity.training.Hyperparameters", lambda: FAST)  # the CLI builds the shipped defaults
     model_dir = tmp_path / "model"
     code = _run(
         [
