@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,9 @@ def test_given_a_train_channel_when_run_then_model_spec_and_metrics_are_written(
     assert "duration" not in json.loads((model_dir / SPEC_FILE).read_text())["feature_names"]
 
 
-def test_given_a_validation_channel_when_run_then_metrics_come_from_it(tmp_path: Path, rows: list[Row]) -> None:
+def test_given_a_validation_channel_when_run_then_metrics_come_from_it(
+    tmp_path: Path, rows: list[Row], capsys: pytest.CaptureFixture[str]
+) -> None:
     validation = tmp_path / "validation"
     validation.mkdir()
     header = list(rows[0])
@@ -68,6 +71,9 @@ def test_given_a_validation_channel_when_run_then_metrics_come_from_it(tmp_path:
     )
     metrics = train.run(args)
     assert (metrics["evaluation"], metrics["rows"]) == ("validation", 600)
+    # The training job's metric definition (infra: AUC_METRIC_REGEX) reads this line for the AUC gate.
+    printed = re.findall(r"validation:auc=([0-9.]+);", capsys.readouterr().out)
+    assert [float(value) for value in printed] == [metrics["auc"]]
 
 
 def test_given_a_saved_model_when_served_then_scores_match_the_trained_model(
