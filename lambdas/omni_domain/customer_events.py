@@ -96,8 +96,8 @@ class Identity(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Identity:
-        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(given) != 1:
+        given = (self.customer_id, self.email, self.phone, self.device_id)
+        if sum(value is not None for value in given) != 1:
             raise ValueError("give exactly one of customer_id, email, phone, device_id")
         return self
 

@@ -238,3 +238,21 @@ def test_the_handler_emits_emf_metrics_per_event_type_and_channel(
     dimensions = [blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for blob in blobs if "EventsApplied" in blob]
     assert all(set(dims[0]) <= {"event_type", "channel", "service"} for dims in dimensions)
     assert any(blob.get("RecordsReceived") == [3.0] for blob in blobs)
+
+
+def test_logs_and_metrics_carry_no_personal_data(
+    world: World, handler: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given events named by e-mail and phone, one of them invalid (it goes to the DLQ with its errors)
+    lines = [
+        _line(event_dict("purchase", identity={"email": "Grace.Hopper@Example.org"})),
+        _line(event_dict("page_view", identity={"phone": "+447700900555"})),
+        _line({**event_dict("page_view", identity={"email": "grace.hopper@example.org"}), "channel": "telex"}),
+    ]
+    # When processed
+    _invoke(handler, world.put(lines))
+    # Then neither stdout (logs, EMF) nor the log records mention them
+    written = capsys.readouterr().out + caplog.text
+    assert "batch processed" in written
+    for needle in ("hopper", "Hopper", "example.org", "7700900555"):
+        assert needle not in written
