@@ -14,8 +14,10 @@ from infra.config import PlatformConfig
 from infra.stacks.analytical_pathway_stack import AnalyticalPathwayStack
 from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.customer_domain_stack import CustomerDomainStack
+from infra.stacks.eligibility_service_stack import EligibilityServiceStack
 from infra.stacks.experience_pathway_stack import ExperiencePathwayStack
 from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.offers_contact_centre_stack import OffersContactCentreStack
 from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.profile_service_stack import ProfileServiceStack
@@ -90,6 +92,27 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="propensity model: scheduled SageMaker retraining gated on AUC, serverless endpoint",
         stack=PropensityStack,
         depends_on=("foundation",),
+    ),
+    Capability(
+        name="eligibility",
+        stage=Stage.ORCHESTRATED,
+        summary="eligibility microservice: versioned rule sets, propensity score with rules fallback, audited",
+        stack=EligibilityServiceStack,
+        depends_on=("foundation", "customer-domain", "propensity"),
+    ),
+    Capability(
+        name="offers-contact-centre",
+        stage=Stage.ORCHESTRATED,
+        summary="offer check for contact flows (associated with the instance), inbound flow with offers",
+        stack=OffersContactCentreStack,
+        depends_on=(
+            "foundation",
+            "customer-domain",
+            "contact-centre",
+            "personalised-contact-centre",
+            "propensity",
+            "eligibility",
+        ),
     ),
 )
 

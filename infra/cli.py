@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "infra.stages_cli",
     "connect_flows.cli",
     "glue_jobs.mdm_cli",
+    "propensity.cli",
 )
 
 

@@ -8,11 +8,9 @@ the basic inbound flow is the fallback the personalised one returns to.
 
 from __future__ import annotations
 
-from aws_cdk import aws_connect as connect
-from aws_cdk import aws_lambda as lambda_
-
 from connect_flows.manifest import load_manifest
 from infra.constructs.compliance import acknowledge_grant_policy
+from infra.constructs.connect_integration import ConnectLambdaIntegration
 from infra.constructs.contact_flows import ContactFlows
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.table_access import grant_table
@@ -53,7 +51,9 @@ class PersonalisedContactCentreStack(PlatformStack):
         grant_table(role, domain.identity_table, foundation.key, actions=("dynamodb:GetItem",))
         acknowledge_grant_policy(role)
 
-        self.flow_dependencies = self._associate(self.caller_lookup.alias, contact_centre.instance_arn)
+        self.flow_dependencies = ConnectLambdaIntegration(
+            self, "CallerLookupIntegration", function=self.caller_lookup.alias, instance_arn=contact_centre.instance_arn
+        ).dependables
         manifest = load_manifest()
         self.flows = ContactFlows(
             self,
@@ -67,25 +67,3 @@ class PersonalisedContactCentreStack(PlatformStack):
             },
             depends_on=self.flow_dependencies,
         )
-
-    def _associate(
-        self, function: lambda_.Alias, instance_arn: str
-    ) -> list[connect.CfnIntegrationAssociation | lambda_.CfnPermission]:
-        """Connect may call the function only once it is associated, and only this instance may invoke it."""
-        association = connect.CfnIntegrationAssociation(
-            self,
-            "CallerLookupAssociation",
-            instance_id=instance_arn,
-            integration_type="LAMBDA_FUNCTION",
-            integration_arn=function.function_arn,
-        )
-        permission = lambda_.CfnPermission(
-            self,
-            "ConnectMayInvokeCallerLookup",
-            action="lambda:InvokeFunction",
-            function_name=function.function_arn,
-            principal="connect.amazonaws.com",
-            source_arn=instance_arn,
-            source_account=self.account,
-        )
-        return [association, permission]

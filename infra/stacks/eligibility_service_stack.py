@@ -1,0 +1,137 @@
+"""Stage 4 eligibility service: is this customer eligible for this product or offer, and why.
+
+A REST API (IAM auth, WAF, logs, alarms) over one function that evaluates the
+active rule set (versioned, stored as data) on the customer's profile and live
+state, with a propensity score from the SageMaker endpoint when it answers in
+time and the rules alone when it does not. Every decision is kept for audit,
+expiring by TTL.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+
+from eligibility import constants as eligibility
+from infra.constructs.compliance import acknowledge_grant_policy
+from infra.constructs.platform_function import PlatformFunction
+from infra.constructs.platform_table import PlatformTable
+from infra.constructs.secure_rest_api import SecureRestApi
+from infra.constructs.table_access import grant_table
+from infra.stacks.customer_domain_stack import CustomerDomainStack
+from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.platform_stack import PlatformStack
+from infra.stacks.propensity_stack import PropensityStack
+from omni_domain import constants
+
+# The paths of the OpenAPI document the handler publishes (docs/api/eligibility-openapi.json).
+ROUTES = (
+    ("/customers/{customer_id}/eligibility", ("POST",)),
+    ("/rule-sets/{version}", ("GET", "PUT")),
+    ("/rule-sets/{version}/activate", ("PUT",)),
+)
+DECISION_TTL_DAYS = 400  # a little over a year: decisions are explained to customers and auditors
+
+
+class EligibilityServiceStack(PlatformStack):
+    def build(self) -> None:
+        foundation = self.deps.require(FoundationStack)
+        domain = self.deps.require(CustomerDomainStack)
+        propensity = self.deps.require(PropensityStack)
+        config = self.config
+
+        key = foundation.key
+        self.rules_table = PlatformTable(
+            self,
+            "RuleSets",
+            config=config,
+            encryption_key=key,
+            table_name=config.resource_name(eligibility.RULES_TABLE_SUFFIX),
+            partition_key=eligibility.RULES_PARTITION_KEY,
+        ).table
+        self.decisions_table = PlatformTable(
+            self,
+            "Decisions",
+            config=config,
+            encryption_key=key,
+            table_name=config.resource_name(eligibility.DECISIONS_TABLE_SUFFIX),
+            partition_key=eligibility.DECISION_PARTITION_KEY,
+            sort_key=eligibility.DECISION_SORT_KEY,
+            time_to_live_attribute=eligibility.DECISION_EXPIRY_ATTRIBUTE,
+        ).table
+        self.idempotency_table = PlatformTable(
+            self,
+            "Idempotency",
+            config=config,
+            encryption_key=key,
+            table_name=config.resource_name("eligibility", constants.IDEMPOTENCY_TABLE_SUFFIX),
+            partition_key=constants.IDEMPOTENCY_PARTITION_KEY,
+            time_to_live_attribute=constants.IDEMPOTENCY_EXPIRY_ATTRIBUTE,
+        ).table
+
+        alerts = foundation.alert_topic_for(self)
+        self.function_environment = {
+            constants.ENV_CUSTOMER_TABLE: domain.customer_table.table_name,
+            eligibility.ENV_RULES_TABLE: self.rules_table.table_name,
+            eligibility.ENV_DECISIONS_TABLE: self.decisions_table.table_name,
+            eligibility.ENV_DECISION_TTL_DAYS: str(DECISION_TTL_DAYS),
+            eligibility.ENV_PROPENSITY_ENDPOINT: propensity.endpoint_name,
+            eligibility.ENV_PROPENSITY_TIMEOUT_MS: str(config.environment.propensity.invoke_timeout_ms),
+        }
+        self.function = PlatformFunction(
+            self,
+            "Eligibility",
+            config=config,
+            handler=eligibility.ELIGIBILITY_HANDLER,
+            description="Eligibility service: rules as data, propensity score with a rules-only fallback",
+            service=eligibility.ELIGIBILITY_SERVICE,
+            encryption_key=foundation.key,
+            alert_topic=alerts,
+            environment={
+                **self.function_environment,
+                constants.ENV_IDEMPOTENCY_TABLE: self.idempotency_table.table_name,
+            },
+        )
+        self.grant_decisions(self.function.role, foundation, domain, propensity)
+        role = self.function.role
+        grant_table(
+            role,
+            self.rules_table,
+            foundation.key,
+            actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
+        )
+        grant_table(
+            role,
+            self.idempotency_table,
+            foundation.key,
+            actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+        )
+        acknowledge_grant_policy(role)
+
+        self.api = SecureRestApi(
+            self,
+            "Api",
+            config=config,
+            name=config.resource_name("eligibility"),
+            description="Eligibility decisions and rule sets (IAM-authorised)",
+            handler=self.function.alias,
+            encryption_key=foundation.key,
+            alert_topic=alerts,
+            routes=ROUTES,
+        )
+        self.function.deployment.add_alarm(self.api.server_errors_alarm)
+
+    def grant_decisions(
+        self, role: iam.IRole, foundation: FoundationStack, domain: CustomerDomainStack, propensity: PropensityStack
+    ) -> None:
+        """What deciding needs: read the customer, the active rules, score, and record the decision."""
+        grant_table(role, domain.customer_table, foundation.key, actions=("dynamodb:Query",))
+        grant_table(role, self.rules_table, foundation.key, actions=("dynamodb:GetItem",))
+        grant_table(role, self.decisions_table, foundation.key, actions=("dynamodb:PutItem",))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[
+                    self.format_arn(service="sagemaker", resource="endpoint", resource_name=propensity.endpoint_name)
+                ],
+            )
+        )

@@ -1,0 +1,104 @@
+"""Stage-4 eligibility service and contact-centre offers: routes, tables, exact grants, one endpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+from eligibility import constants as eligibility
+from infra.stacks.eligibility_service_stack import ROUTES
+
+from .conftest import Synthesis
+
+
+def _template(synthesis: Synthesis, capability: str) -> Template:
+    return Template.from_json(synthesis.template(capability))
+
+
+def _role_statements(template: Template, role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if role in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def test_api_routes_are_the_published_openapi_paths_and_all_use_iam(dev5: Synthesis) -> None:
+    document = json.loads((Path(__file__).resolve().parents[2] / "docs/api/eligibility-openapi.json").read_text())
+    published = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    assert {(path, method) for path, methods in ROUTES for method in methods} == published
+    methods = _template(dev5, "eligibility").find_resources("AWS::ApiGateway::Method")
+    assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
+
+
+def test_rule_sets_and_decisions_tables_follow_the_shared_key_design(dev5: Synthesis) -> None:
+    template = _template(dev5, "eligibility")
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": "omni-cx-dev-eligibility-rules",
+            "KeySchema": [{"AttributeName": eligibility.RULES_PARTITION_KEY, "KeyType": "HASH"}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": "omni-cx-dev-eligibility-decisions",
+            "KeySchema": [
+                {"AttributeName": eligibility.DECISION_PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": eligibility.DECISION_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            "TimeToLiveSpecification": {"AttributeName": eligibility.DECISION_EXPIRY_ATTRIBUTE, "Enabled": True},
+        },
+    )
+
+
+def test_the_service_may_invoke_only_the_propensity_endpoint(dev5: Synthesis) -> None:
+    statements = _role_statements(_template(dev5, "eligibility"), "EligibilityRole")
+    (invoke,) = [s for s in statements if s["Action"] == "sagemaker:InvokeEndpoint"]
+    assert json.dumps(invoke["Resource"]).endswith(':endpoint/omni-cx-dev-propensity"]]}')
+    assert {a for a in _actions(statements) if a.startswith("dynamodb:")} == {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    }
+
+
+def test_the_offer_check_reads_and_records_but_never_changes_rules(dev5: Synthesis) -> None:
+    template = _template(dev5, "offers-contact-centre")
+    statements = _role_statements(template, "OfferCheckRole")
+    assert {a for a in _actions(statements) if a.startswith("dynamodb:")} == {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+    (function,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == eligibility.OFFER_CHECK_HANDLER
+    ]
+    assert function["Properties"]["Timeout"] == 3
+    assert function["Properties"]["Environment"]["Variables"][eligibility.ENV_OFFER_PRODUCT] == "retention-offer"
+
+
+def test_the_offers_flow_depends_on_both_integrations_and_is_the_only_stage_four_flow(dev5: Synthesis) -> None:
+    template = _template(dev5, "offers-contact-centre")
+    flows = template.find_resources("AWS::Connect::ContactFlow")
+    assert [f["Properties"]["Name"] for f in flows.values()] == ["Personalised inbound with offers"]
+    (flow,) = flows.values()
+    associations = template.find_resources("AWS::Connect::IntegrationAssociation")
+    permissions = template.find_resources("AWS::Lambda::Permission")
+    assert set(associations) | set(permissions) <= set(flow["DependsOn"])
+    (permission,) = permissions.values()
+    assert permission["Properties"]["Principal"] == "connect.amazonaws.com"
