@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from infra.stacks.propensity_stack import AUC_METRIC_REGEX
 from propensity import inference, train
 from propensity.data import DataError, Row
 from propensity.metrics import evaluate, precision_at_top_decile, reliability
@@ -71,8 +72,8 @@ def test_given_a_validation_channel_when_run_then_metrics_come_from_it(
     )
     metrics = train.run(args)
     assert (metrics["evaluation"], metrics["rows"]) == ("validation", 600)
-    # The training job's metric definition (infra: AUC_METRIC_REGEX) reads this line for the AUC gate.
-    printed = re.findall(r"validation:auc=([0-9.]+);", capsys.readouterr().out)
+    # The training job's metric definition reads this line for the pipeline's AUC gate.
+    printed = re.findall(AUC_METRIC_REGEX, capsys.readouterr().out)
     assert [float(value) for value in printed] == [metrics["auc"]]
 
 
