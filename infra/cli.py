@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "connect_flows.cli",
     "glue_jobs.mdm_cli",
     "propensity.cli",
+    "event_processor.cli",
 )
 
 
