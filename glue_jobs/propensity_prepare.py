@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 REQUIRED_ARGUMENTS = ["source_path", "output_path", "target"]
-OPTIONAL_ARGUMENTS = ["drop", "validation_share"]
+OPTIONAL_ARGUMENTS = ["drop", "validation_share", "required_columns"]
 DELIMITERS = (",", ";", "|", "\t")
 POSITIVE = frozenset({"1", "yes", "true", "y"})
 NEGATIVE = frozenset({"0", "no", "false", "n"})
@@ -41,6 +41,9 @@ class PrepareOptions:
     target: str
     drop: tuple[str, ...] = ()
     validation_share: float = 0.2
+    # The columns the served model will be asked about: a table without them would train a model
+    # the eligibility service cannot call, so it is refused here rather than after training.
+    required: tuple[str, ...] = ()
 
 
 @dataclass
@@ -61,8 +64,18 @@ def parse_options(args: dict[str, str]) -> PrepareOptions:
     share = float(args.get("validation_share") or 0.2)
     if not 0 < share < 1:
         raise PrepareError(f"--validation_share must be between 0 and 1, got {share}")
-    drop = tuple(column.strip() for column in (args.get("drop") or "").split(",") if column.strip())
-    return PrepareOptions(args["source_path"], args["output_path"], args["target"], drop, share)
+    return PrepareOptions(
+        args["source_path"],
+        args["output_path"],
+        args["target"],
+        _columns(args.get("drop")),
+        share,
+        _columns(args.get("required_columns")),
+    )
+
+
+def _columns(value: str | None) -> tuple[str, ...]:
+    return tuple(column.strip() for column in (value or "").split(",") if column.strip())
 
 
 def read_rows(text: str) -> tuple[list[str], Iterator[list[str]]]:
@@ -82,6 +95,9 @@ def split_rows(
     """Drop leaking columns, normalise the target to 1/0, and assign each row to train or validation."""
     if options.target not in header:
         raise PrepareError(f"target column {options.target!r} not found; columns: {', '.join(header)}")
+    missing = [column for column in options.required if column not in header]
+    if missing:
+        raise PrepareError(f"the training table lacks the model's input column(s): {', '.join(missing)}")
     unknown = [column for column in options.drop if column not in header]
     if unknown:
         raise PrepareError(f"--drop names unknown column(s): {', '.join(unknown)}")

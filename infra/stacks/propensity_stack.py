@@ -29,6 +29,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
+from eligibility.attributes import MODEL_ATTRIBUTES
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
@@ -211,6 +212,8 @@ class PropensityStack(PlatformStack):
                 "--source_path": foundation.raw.url(SOURCE_PREFIX),
                 "--target": TARGET_COLUMN,
                 "--drop": LEAKING_COLUMNS,
+                # What the eligibility service sends the endpoint: the model must be trained on it.
+                "--required_columns": ",".join(("product", *MODEL_ATTRIBUTES)),
             },
         )
 

@@ -52,6 +52,11 @@ def test_the_split_is_deterministic_and_close_to_the_share() -> None:
         ("a;y\n1;maybe\n", PrepareOptions("s3://r/", "s3://o/", "y"), "row 2: target 'y' is 'maybe'"),
         ("a;y\n1;yes;3\n", PrepareOptions("s3://r/", "s3://o/", "y"), "row 2: 3 values for 2 columns"),
         ("a;y\n1;yes\n", PrepareOptions("s3://r/", "s3://o/", "y", ("nope",)), "--drop names unknown column(s): nope"),
+        (
+            "a;y\n1;yes\n",
+            PrepareOptions("s3://r/", "s3://o/", "y", required=("a", "spend_30d", "tenure_days")),
+            "the training table lacks the model's input column(s): spend_30d, tenure_days",
+        ),
     ],
 )
 def test_bad_data_is_named_by_row_or_column(text: str, options: PrepareOptions, message: str) -> None:

@@ -116,3 +116,11 @@ def test_the_entry_points_exist_at_the_bundle_root() -> None:
 
     assert (TRAINING_SOURCE / TRAINING_ENTRY).is_file()
     assert (TRAINING_SOURCE / SERVING_ENTRY).is_file()
+
+
+def test_the_pipeline_trains_only_on_tables_with_the_columns_the_service_sends(dev5: Synthesis) -> None:
+    from eligibility.attributes import MODEL_ATTRIBUTES
+
+    (job,) = _template(dev5).find_resources("AWS::Glue::Job").values()
+    required = job["Properties"]["DefaultArguments"]["--required_columns"].split(",")
+    assert required == ["product", *MODEL_ATTRIBUTES]
