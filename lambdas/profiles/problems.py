@@ -1,156 +1,23 @@
-"""Every error answer of the API, as `application/problem+json` (RFC 9457), mapped in this one place.
-
-Caller mistakes are 4xx with the offending field; anything else is a 500
-problem without detail (and is logged without its message, which may hold customer data).
-"""
+"""The profile API's error answers: the shared problem+json mapping plus this API's own domain errors."""
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Sequence
 from http import HTTPStatus
-from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from pydantic import BaseModel, Field
-
-from omni_domain.errors import (
-    ConflictError,
-    DomainError,
-    InvalidRequestError,
-    NotFoundError,
-    PreconditionRequiredError,
-    ValidationFailedError,
-    VersionConflictError,
-)
+from omni_domain.errors import PreconditionRequiredError, VersionConflictError
 from profiles.observability import logger, metrics
+from rest_api.problems import PROBLEM_JSON, Problem, Problems, problem_responses
 
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_PREFIX = "urn:omni-cx:problem:"
-IDEMPOTENCY_KEY = "Idempotency-Key"
-_LOGGED_FRAMES = 6  # the innermost frames say where it failed; the outer ones are the resolver's
+problems = Problems(
+    logger=logger,
+    metrics=metrics,
+    domain_problems={
+        VersionConflictError: (HTTPStatus.PRECONDITION_FAILED, "version-conflict"),
+        PreconditionRequiredError: (HTTPStatus.PRECONDITION_REQUIRED, "precondition-required"),
+    },
+    media_types="application/json (or application/merge-patch+json for PATCH)",
+)
+problem_response = problems.response
+register_problem_handlers = problems.register
 
-
-class Problem(BaseModel):
-    type: str = Field(description="a URN naming the kind of problem; stable, safe to branch on")
-    title: str
-    status: int = Field(ge=400, le=599)
-    detail: str
-    field: str | None = Field(default=None, description="the offending body member, parameter or header")
-
-
-# Domain error class -> (status, problem type); a subclass answers as its nearest mapped base.
-DOMAIN_PROBLEMS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
-    InvalidRequestError: (HTTPStatus.BAD_REQUEST, "bad-request"),
-    NotFoundError: (HTTPStatus.NOT_FOUND, "not-found"),
-    ConflictError: (HTTPStatus.CONFLICT, "conflict"),
-    VersionConflictError: (HTTPStatus.PRECONDITION_FAILED, "version-conflict"),
-    ValidationFailedError: (HTTPStatus.UNPROCESSABLE_ENTITY, "validation-failed"),
-    PreconditionRequiredError: (HTTPStatus.PRECONDITION_REQUIRED, "precondition-required"),
-}
-
-
-def problem_response(status: HTTPStatus, slug: str, detail: str, field: str | None = None) -> Response[str]:
-    problem = Problem(type=PROBLEM_TYPE_PREFIX + slug, title=status.phrase, status=status, detail=detail, field=field)
-    logger.info("request refused", extra={"status": int(status), "problem": slug, "field": field})
-    metrics.add_metric(name=f"Problem{int(status)}", unit=MetricUnit.Count, value=1)
-    return Response(status_code=int(status), content_type=PROBLEM_JSON, body=problem.model_dump_json(exclude_none=True))
-
-
-def _request_problem(errors: Sequence[Any]) -> Response[str]:
-    """Powertools request validation: unreadable JSON and bad parameters are 400, a body breaking the schema 422."""
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request", "type": "invalid"}
-    where, *path = first.get("loc") or ("body",)
-    field = ".".join(str(part) for part in path) or str(where)
-    message = str(first.get("msg", "invalid request"))
-    if first.get("type") == "json_invalid":
-        return problem_response(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not valid JSON", "body")
-    if where == "body":
-        return problem_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation-failed", message, field)
-    return problem_response(HTTPStatus.BAD_REQUEST, "bad-request", f"{where} parameter: {message}", field)
-
-
-def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI `responses` entries for the problems a route can answer."""
-    return {
-        status: {"description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {"model": Problem}}}
-        for status in statuses
-    }
-
-
-def register_problem_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(DomainError)
-    def domain_problem(error: DomainError) -> Response[str]:
-        status, slug = next(
-            (DOMAIN_PROBLEMS[kind] for kind in type(error).__mro__ if kind in DOMAIN_PROBLEMS),
-            (HTTPStatus.BAD_REQUEST, "bad-request"),
-        )
-        return problem_response(status, slug, error.detail, error.field)
-
-    @app.exception_handler(RequestValidationError)
-    def request_problem(error: RequestValidationError) -> Response[str]:
-        return _request_problem(error.errors())
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def media_type_problem(_: RequestUnsupportedContentType) -> Response[str]:
-        return problem_response(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "send application/json (or application/merge-patch+json for PATCH)",
-            "Content-Type",
-        )
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(_: IdempotencyValidationError) -> Response[str]:
-        return problem_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "this Idempotency-Key was used for a different request",
-            IDEMPOTENCY_KEY,
-        )
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def key_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
-        return problem_response(
-            HTTPStatus.CONFLICT,
-            "request-in-progress",
-            "a request with this Idempotency-Key is still being processed: retry later",
-            IDEMPOTENCY_KEY,
-        )
-
-    @app.not_found
-    def unknown_route(_: Exception) -> Response[str]:
-        return problem_response(HTTPStatus.NOT_FOUND, "no-such-route", "no such resource or method on this API")
-
-    @app.exception_handler(Exception)
-    def unexpected(error: Exception) -> Response[str]:
-        # The traceback's frames, not the exception's message: messages can quote customer data.
-        logger.error(
-            "unexpected error",
-            extra={
-                "error_type": type(error).__name__,
-                "frames": traceback.format_tb(error.__traceback__)[-_LOGGED_FRAMES:],
-            },
-        )
-        metrics.add_metric(name="UnexpectedErrors", unit=MetricUnit.Count, value=1)
-        problem = Problem(
-            type=PROBLEM_TYPE_PREFIX + "internal-error",
-            title=HTTPStatus.INTERNAL_SERVER_ERROR.phrase,
-            status=HTTPStatus.INTERNAL_SERVER_ERROR,
-            detail="the request could not be completed; it is safe to retry with the same Idempotency-Key",
-        )
-        return Response(
-            status_code=int(HTTPStatus.INTERNAL_SERVER_ERROR),
-            content_type=PROBLEM_JSON,
-            body=problem.model_dump_json(exclude_none=True),
-        )
+__all__ = ["PROBLEM_JSON", "Problem", "problem_response", "problem_responses", "register_problem_handlers"]

@@ -1,0 +1,1 @@
+"""What the platform's REST APIs share: problem+json answers mapped from domain errors in one place."""
