@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from infra.config import PlatformConfig
 from infra.stacks.analytical_pathway_stack import AnalyticalPathwayStack
+from infra.stacks.anomaly_alerts_stack import AnomalyAlertsStack
 from infra.stacks.contact_centre_stack import ContactCentreStack
 from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.eligibility_service_stack import EligibilityServiceStack
@@ -113,6 +114,13 @@ CAPABILITIES: tuple[Capability, ...] = (
             "propensity",
             "eligibility",
         ),
+    ),
+    Capability(
+        name="anomaly-alerts",
+        stage=Stage.ORCHESTRATED,
+        summary="anomaly-detection alarms on business and service metrics, journey health, routing to owning teams",
+        stack=AnomalyAlertsStack,
+        depends_on=("foundation", "profiles", "experience-pathway"),
     ),
 )
 

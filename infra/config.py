@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infra.errors import PlatformDefinitionError
 from infra.stages import Stage
@@ -203,6 +203,61 @@ class PropensityConfig(_Frozen):
     invoke_timeout_ms: Annotated[int, Field(ge=100, le=5000)]
 
 
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
+
+
+class WatchConfig(_Frozen):
+    """One business or service metric under anomaly detection, and who owns it."""
+
+    name: Name
+    # customer-events: EventsApplied of the event processor by event type and channel;
+    # profile-api: the profile API's API Gateway metrics; event-processor: its Lambda metrics.
+    source: Literal["customer-events", "profile-api", "event-processor"]
+    event_type: str | None = None
+    channel: str | None = None
+    metric: str | None = None
+    statistic: str = "Sum"
+    direction: Literal["above", "below", "both"]
+    band: Annotated[float, Field(gt=0, le=10)]  # the band's width, in standard deviations
+    period_minutes: Literal[1, 5, 10, 15, 30, 60]
+    evaluation_periods: Annotated[int, Field(ge=1, le=24)]
+    datapoints_to_alarm: Annotated[int, Field(ge=1, le=24)]
+    journey: Name
+    team: Name
+
+    @model_validator(mode="after")
+    def _source_fields(self) -> WatchConfig:
+        if self.source == "customer-events" and not (self.event_type and self.channel):
+            raise ValueError(f"watch {self.name}: customer-events watches need event_type and channel")
+        if self.source != "customer-events" and not self.metric:
+            raise ValueError(f"watch {self.name}: {self.source} watches need metric")
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError(f"watch {self.name}: datapoints_to_alarm exceeds evaluation_periods")
+        return self
+
+
+class AlertsConfig(_Frozen):
+    """Anomaly alerts: which metrics are watched, by which team, how alerts are routed."""
+
+    # cloudwatch: anomaly-detection alarms (default). lookout: Amazon Lookout for Metrics, retired by AWS.
+    engine: Literal["cloudwatch", "lookout"]
+    suppression_minutes: Annotated[int, Field(ge=1, le=1440)]  # repeats of a flapping alarm stay quiet this long
+    default_team: Name
+    teams: tuple[Name, ...]
+    watches: tuple[WatchConfig, ...]
+
+    @model_validator(mode="after")
+    def _teams_and_names(self) -> AlertsConfig:
+        owners = {self.default_team, *(watch.team for watch in self.watches)}
+        unknown = sorted(owners - set(self.teams))
+        if unknown:
+            raise ValueError(f"team(s) {', '.join(unknown)} not in teams {list(self.teams)}")
+        names = [watch.name for watch in self.watches]
+        if len(names) != len(set(names)):
+            raise ValueError("watch names must be unique")
+        return self
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -224,6 +279,7 @@ class EnvironmentConfig(_Frozen):
     mdm: MdmConfig
     events: EventsConfig
     propensity: PropensityConfig
+    alerts: AlertsConfig
 
     @field_validator("account")
     @classmethod
