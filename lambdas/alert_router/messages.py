@@ -55,20 +55,20 @@ def _utc(moment: datetime) -> str:
 
 
 def _duration(span: timedelta) -> str:
-    minutes = max(int(span.total_seconds() // 60), 0)
+    minutes = max(round(span.total_seconds() / 60), 0)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def _what(change: AlarmChange) -> tuple[str, str]:
-    """(headline for the subject, "what moved" line)."""
+def _what(change: AlarmChange) -> tuple[str, str, str]:
+    """(where, for the subject; the metric; the "what moved" line)."""
     routing = change.routing
     metric = (routing.metric if routing else None) or change.metric_label or change.alarm_name
     if routing is None:
-        return change.alarm_name, f"{metric} (alarm {change.alarm_name}, no routing metadata)"
+        return change.alarm_name, metric, f"{metric} (alarm {change.alarm_name}, no routing metadata)"
     where = f"journey {routing.journey}, channel {routing.channel}" if routing.channel else f"journey {routing.journey}"
     scope = f"{routing.journey}/{routing.channel}" if routing.channel else routing.journey
-    return f"{scope}: {routing.summary or metric}", f"{metric} ({where})"
+    return scope, metric, f"{metric} ({where})"
 
 
 def _comparison(evidence: Evidence, reason: str) -> list[str]:
@@ -92,7 +92,8 @@ def _comparison(evidence: Evidence, reason: str) -> list[str]:
 
 
 def alert_message(change: AlarmChange, *, team: str, dashboard_url: str, window: timedelta) -> Notification:
-    headline, what = _what(change)
+    scope, metric, what = _what(change)
+    headline = f"{scope}: {change.routing.summary or metric}" if change.routing else scope
     lines = [
         change.routing.summary if change.routing and change.routing.summary else f"Alarm {change.alarm_name} fired.",
         "",
@@ -109,11 +110,11 @@ def alert_message(change: AlarmChange, *, team: str, dashboard_url: str, window:
 
 
 def resolved_message(change: AlarmChange, *, alarm_since: datetime, dashboard_url: str) -> Notification:
-    headline, what = _what(change)
+    scope, metric, what = _what(change)
     lines = [
         f"Resolved: {what} is back to normal.",
         f"In alarm from {_utc(alarm_since)} to {_utc(change.since)} ({_duration(change.since - alarm_since)}).",
         f"Dashboard: {dashboard_link(dashboard_url, change)}",
         f"Alarm: {change.alarm_name} ({change.region})",
     ]
-    return Notification(subject=subject_line(f"RESOLVED {headline}"), message="\n".join(lines))
+    return Notification(subject=subject_line(f"RESOLVED {scope}: {metric} back to normal" if change.routing else f"RESOLVED {scope}"), message="\n".join(lines))
