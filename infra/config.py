@@ -175,7 +175,8 @@ class EventsConfig(_Frozen):
 
     stream_mode: Literal["on_demand", "provisioned"]
     shards: Annotated[int, Field(ge=1, le=500)]  # provisioned mode only
-    retention_hours: Annotated[int, Field(ge=24, le=8760)]
+    # At most 13 days: the processor remembers applied event ids for retention + 1 day, up to 14 days.
+    retention_hours: Annotated[int, Field(ge=24, le=312)]
     batch_size: Annotated[int, Field(ge=1, le=10000)]
     batching_window_seconds: Annotated[int, Field(ge=0, le=300)]
     parallelization_factor: Annotated[int, Field(ge=1, le=10)]
@@ -183,6 +184,9 @@ class EventsConfig(_Frozen):
     max_record_age_seconds: Annotated[int, Field(ge=60, le=604800)]
     # SpendingThresholdCrossed fires when the 30-day rolling spend first reaches this amount.
     spend_threshold: Annotated[float, Field(gt=0)]
+    spend_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # the currency spend is counted in
+    # Interactions on two channels this close together are one journey switching channel (ChannelSwitched).
+    channel_switch_minutes: Annotated[int, Field(ge=1, le=1440)]
     # Firehose buffering into the lake (dynamic partitioning needs at least 64 MB).
     lake_buffer_seconds: Annotated[int, Field(ge=60, le=900)]
     lake_buffer_mb: Annotated[int, Field(ge=64, le=128)]

@@ -49,6 +49,13 @@ class AnalyticalPathwayStack(PlatformStack):
         experience.stream.grant_read(role)
         grant_prefix_write(role, foundation.raw, EVENTS_PREFIX, why="the customer events, partitioned by type and day")
         grant_prefix_write(role, foundation.raw, ERRORS_PREFIX, why="events Firehose could not partition or deliver")
+        # What Firehose's S3 destination checks on the bucket itself before writing.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[foundation.raw.arn],
+            )
+        )
         delivery_logs = encrypted_log_group(self, "DeliveryLogs", config=self.config, encryption_key=foundation.key)
         delivery_logs.grant_write(role)
         acknowledge_grant_policy(role)

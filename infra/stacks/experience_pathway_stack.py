@@ -91,6 +91,9 @@ class ExperiencePathwayStack(PlatformStack):
                 constants.ENV_DEAD_LETTER_QUEUE_URL: self.invalid_events.queue_url,
                 constants.ENV_EVENT_BUS: foundation.event_bus_name,
                 constants.ENV_SPEND_THRESHOLD: str(events.spend_threshold),
+                constants.ENV_SPEND_CURRENCY: events.spend_currency,
+                constants.ENV_CHANNEL_SWITCH_MINUTES: str(events.channel_switch_minutes),
+                # Longer than the stream keeps a record, so a redelivered record is always recognised.
                 constants.ENV_DEDUP_HOURS: str(max(72, events.retention_hours + 24)),
             },
         )

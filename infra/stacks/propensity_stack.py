@@ -115,14 +115,17 @@ class PropensityStack(PlatformStack):
                 conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}},
             )
         )
-        acknowledge_grant_policy(self.training_role)
-        cdk_task_grant = (
-            "Granted by the CDK training task for the KMS-encrypted output and volumes, on the platform key only."
+        # The model output and the training volumes are encrypted with the platform key; SageMaker
+        # creates a grant for the volume and describes the key before using it.
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"],
+                resources=[foundation.key.key_arn],
+            )
         )
+        acknowledge_grant_policy(self.training_role)
         acknowledge(
             self.training_role,
-            ("AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", cdk_task_grant),
-            ("AwsSolutions-IAM5[Action::kms:ReEncrypt*]", cdk_task_grant),
             (
                 "AwsSolutions-IAM5[Resource::*]",
                 "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited to "
@@ -237,7 +240,9 @@ class PropensityStack(PlatformStack):
             self,
             "TrainModel",
             training_job_name=name,
-            role=self.training_role,
+            # CDK would add s3:GetObject/ListBucket/PutObject on "*" to a role it may update, because
+            # the locations are only known at run time; the role's prefix grants already cover them.
+            role=self.training_role.without_policy_updates(),
             algorithm_specification=tasks.AlgorithmSpecification(
                 training_image=tasks.DockerImage.from_registry(image),
                 training_input_mode=tasks.InputMode.FILE,
@@ -360,7 +365,12 @@ class PropensityStack(PlatformStack):
             parameters={"EndpointName": self.endpoint_name, "EndpointConfigName": name},
         )
         # DescribeEndpoint answers ValidationException for an endpoint that does not exist yet.
-        describe.add_catch(create, errors=["SageMaker.ValidationException"], result_path=sfn.JsonPath.DISCARD)
+        # Step Functions names SageMaker's unmodelled "Could not find endpoint" error SageMakerException.
+        describe.add_catch(
+            create,
+            errors=["SageMaker.SageMakerException", "SageMaker.ValidationException"],
+            result_path=sfn.JsonPath.DISCARD,
+        )
         gate = (
             sfn.Choice(self, "GateOnAuc")
             .when(

@@ -17,11 +17,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 from connect_lookup.lookup import caller_attributes
 from omni_domain import constants
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository, DynamoDBIdentityMap
+from omni_domain.identifiers import CALLING_CODES, DEFAULT_REGION
 
 logger = Logger()
 metrics = Metrics()
@@ -32,7 +34,9 @@ class Settings(BaseModel):
 
     customer_table: str = Field(alias=constants.ENV_CUSTOMER_TABLE, min_length=3)
     identity_table: str = Field(alias=constants.ENV_IDENTITY_TABLE, min_length=3)
-    default_phone_region: str = Field(default="GB", alias=constants.ENV_DEFAULT_PHONE_REGION)
+    default_phone_region: str = Field(
+        default=DEFAULT_REGION, alias=constants.ENV_DEFAULT_PHONE_REGION, pattern="^(" + "|".join(CALLING_CODES) + ")$"
+    )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,7 +46,10 @@ class Settings(BaseModel):
 @cache
 def _stores() -> tuple[DynamoDBIdentityMap, DynamoDBCustomerRepository, str]:
     settings = Settings.from_environment()
-    client = boto3.client("dynamodb")
+    # The flow waits 3 s: a slow read must end as "unknown caller", not as a timed-out function.
+    client = boto3.client(
+        "dynamodb", config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 2})
+    )
     return (
         DynamoDBIdentityMap(client, settings.identity_table),
         DynamoDBCustomerRepository(

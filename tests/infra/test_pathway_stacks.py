@@ -135,3 +135,34 @@ def test_alarms_watch_iterator_age_and_both_dead_letter_queues(dev5: Synthesis) 
     assert "IteratorAge" in metrics
     assert metrics.count("ApproximateNumberOfMessagesVisible") == 2
     assert {"Errors", "Throttles"} <= set(metrics)
+
+
+def test_firehose_may_check_the_bucket_it_writes_to(dev5: Synthesis) -> None:
+    statements = [
+        s
+        for policy in _analytical(dev5).find_resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (bucket_level,) = [s for s in statements if "s3:GetBucketLocation" in json.dumps(s["Action"])]
+    assert set(bucket_level["Action"]) == {"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}
+    assert json.dumps(bucket_level["Resource"]).endswith('-eu-west-2"]]}')
+
+
+def test_the_processor_environment_satisfies_its_runtime_settings(prod5: Synthesis) -> None:
+    # What the stack sets must be what the function accepts, at the configured values.
+    from event_processor.settings import ProcessorSettings
+    from omni_domain import constants
+
+    (function,) = [
+        f
+        for f in _experience(prod5).find_resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == constants.EVENT_PROCESSOR_HANDLER
+    ]
+    variables = {
+        name: value if isinstance(value, str) else "https://sqs.eu-west-2.amazonaws.com/123456789012/queue"
+        for name, value in function["Properties"]["Environment"]["Variables"].items()
+    }
+    variables[constants.ENV_CUSTOMER_TABLE] = variables[constants.ENV_IDENTITY_TABLE] = "a-table"
+    settings = ProcessorSettings.from_environment(variables)
+    assert settings.dedup_hours == 168 + 24
+    assert settings.spend_currency == "GBP"

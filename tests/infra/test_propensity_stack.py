@@ -51,7 +51,9 @@ def test_the_pipeline_prepares_trains_gates_then_serves(dev5: Synthesis) -> None
     chain = ["CreateModel", "CreateServerlessEndpointConfig", "FindEndpoint", "UpdateEndpoint"]
     for state, following in itertools.pairwise(chain):
         assert states[state]["Next"] == following
-    assert states["FindEndpoint"]["Catch"][0]["Next"] == "CreateEndpoint"
+    (catch,) = states["FindEndpoint"]["Catch"]
+    assert catch["Next"] == "CreateEndpoint"
+    assert "SageMaker.SageMakerException" in catch["ErrorEquals"]
 
 
 def test_the_gate_compares_the_reported_validation_auc_with_the_configured_threshold(dev5: Synthesis) -> None:
@@ -124,3 +126,17 @@ def test_the_pipeline_trains_only_on_tables_with_the_columns_the_service_sends(d
     (job,) = _template(dev5).find_resources("AWS::Glue::Job").values()
     required = job["Properties"]["DefaultArguments"]["--required_columns"].split(",")
     assert required == ["product", *MODEL_ATTRIBUTES]
+
+
+def test_the_training_role_has_no_s3_access_beyond_its_prefixes(dev5: Synthesis) -> None:
+    statements = [
+        statement
+        for policy in _template(dev5).find_resources("AWS::IAM::Policy").values()
+        if "TrainingRole" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    s3_statements = [s for s in statements if "s3:" in json.dumps(s["Action"])]
+    assert s3_statements
+    for statement in s3_statements:
+        assert statement["Resource"] != "*", statement
+        assert "*" not in json.dumps(statement["Action"]), statement
