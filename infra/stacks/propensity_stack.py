@@ -371,6 +371,33 @@ class PropensityStack(PlatformStack):
             errors=["SageMaker.SageMakerException", "SageMaker.ValidationException"],
             result_path=sfn.JsonPath.DISCARD,
         )
+        # Creating or updating an endpoint only starts it: wait until it serves the new model, or fail
+        # (and alarm) when SageMaker gives up, so a model that cannot load never passes silently.
+        settle = sfn.Wait(self, "LetEndpointSettle", time=sfn.WaitTime.duration(Duration.minutes(1)))
+        status = tasks.CallAwsService(
+            self,
+            "EndpointStatus",
+            service="sagemaker",
+            action="describeEndpoint",
+            iam_resources=[endpoint_arn],
+            parameters={"EndpointName": self.endpoint_name},
+            result_selector={"status": sfn.JsonPath.string_at("$.EndpointStatus")},
+            result_path="$.endpoint",
+        )
+        failed = sfn.Fail(
+            self,
+            "EndpointFailed",
+            error="EndpointFailed",
+            cause="the endpoint did not reach InService with the new model",
+        )
+        settle.next(status).next(
+            sfn.Choice(self, "EndpointInService")
+            .when(sfn.Condition.string_equals("$.endpoint.status", "InService"), sfn.Succeed(self, "Serving"))
+            .when(sfn.Condition.string_equals("$.endpoint.status", "Failed"), failed)
+            .otherwise(settle)
+        )
+        update.next(settle)
+        create.next(settle)
         gate = (
             sfn.Choice(self, "GateOnAuc")
             .when(

@@ -140,3 +140,14 @@ def test_the_training_role_has_no_s3_access_beyond_its_prefixes(dev5: Synthesis)
     for statement in s3_statements:
         assert statement["Resource"] != "*", statement
         assert "*" not in json.dumps(statement["Action"]), statement
+
+
+def test_the_pipeline_waits_until_the_endpoint_serves_the_new_model(dev5: Synthesis) -> None:
+    states = _definition(dev5)["States"]
+    assert states["UpdateEndpoint"]["Next"] == "LetEndpointSettle"
+    assert states["CreateEndpoint"]["Next"] == "LetEndpointSettle"
+    assert states["LetEndpointSettle"]["Next"] == "EndpointStatus"
+    choices = {c["StringEquals"]: c["Next"] for c in states["EndpointInService"]["Choices"]}
+    assert choices == {"InService": "Serving", "Failed": "EndpointFailed"}
+    assert states["EndpointInService"]["Default"] == "LetEndpointSettle"
+    assert states["EndpointFailed"]["Type"] == "Fail"
