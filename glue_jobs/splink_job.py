@@ -9,7 +9,9 @@ manifest last.
 Arguments: --JOB_NAME --input_path (raw customer records) --output_path (the
 curated MDM prefix, e.g. s3://curated/mdm/), optional --input_format csv|parquet
 (default csv), --threshold (match probability, default from `MatchSettings`),
---previous_run_id (a published run whose links turn cluster changes into merges),
+--previous_run_id (a published run whose links turn cluster changes into merges; by
+default the newest run already published under --output_path, so a scheduled run
+re-points merged customers without being told which run came before),
 --run_id (default: the start time, UTC).
 """
 
@@ -27,7 +29,7 @@ from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.matching_model import MatchSettings
 from glue_jobs.normalise import MATCH_COLUMNS, normalise_frame
 from glue_jobs.publication import candidate_links, golden_record, prepare_record
-from glue_jobs.run_layout import dataset_prefix, manifest_key, new_run_id
+from glue_jobs.run_layout import MANIFEST_NAME, dataset_prefix, manifest_key, new_run_id
 
 REQUIRED_ARGUMENTS = ["JOB_NAME", "input_path", "output_path"]
 OPTIONAL_ARGUMENTS = ["input_format", "threshold", "previous_run_id", "run_id"]
@@ -176,7 +178,25 @@ def write_text(uri: str, text: str) -> None:
     boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
 
 
+def latest_published_run(s3: Any, output_path: str, *, before: str) -> str | None:
+    """The newest run id with a manifest under `output_path` (an s3:// URL) that sorts before `before`."""
+    bucket, _, prefix = output_path.removeprefix("s3://").partition("/")
+    runs_prefix = f"{prefix.rstrip('/')}/runs/run_id=" if prefix.strip("/") else "runs/run_id="
+    paginator = s3.get_paginator("list_objects_v2")
+    run_ids = {
+        key.removeprefix(runs_prefix).split("/", 1)[0]
+        for page in paginator.paginate(Bucket=bucket, Prefix=runs_prefix)
+        for key in (item["Key"] for item in page.get("Contents", []))
+        if key.endswith("/" + MANIFEST_NAME)
+    }
+    earlier = sorted(run_id for run_id in run_ids if run_id < before)
+    return earlier[-1] if earlier else None
+
+
 if __name__ == "__main__":
+    import dataclasses
+
+    import boto3
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from awsglue.utils import getResolvedOptions
@@ -184,6 +204,9 @@ if __name__ == "__main__":
 
     resolved = getResolvedOptions(sys.argv, REQUIRED_ARGUMENTS + optional_arguments_present(sys.argv))
     job_options = parse_options(resolved)
+    if job_options.previous_run_id is None:
+        previous = latest_published_run(boto3.client("s3"), job_options.output_path, before=job_options.run_id)
+        job_options = dataclasses.replace(job_options, previous_run_id=previous)
     context = GlueContext(SparkContext.getOrCreate())
     job = Job(context)
     job.init(resolved["JOB_NAME"], resolved)

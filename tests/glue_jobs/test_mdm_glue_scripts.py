@@ -132,3 +132,21 @@ def test_given_a_cluster_frame_when_survived_for_spark_then_one_golden_row_and_i
     links = result[result["kind"] == "link"]
     assert set(links["identifier"]) == {"crm:1", "loyalty:2", "a@x.com"}
     assert set(links["golden_id"]) == set(golden["golden_id"])
+
+
+def test_a_scheduled_splink_run_finds_the_run_published_before_it() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from glue_jobs.splink_job import latest_published_run
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-2")
+        s3.create_bucket(Bucket="curated", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+        for run_id in ("20261101T020000Z", "20261108T020000Z"):
+            s3.put_object(Bucket="curated", Key=f"mdm/runs/run_id={run_id}/manifest.json", Body=b"{}")
+        # a run that crashed before its manifest does not count
+        s3.put_object(Bucket="curated", Key="mdm/golden_records/run_id=20261110T020000Z/part-0.json", Body=b"")
+        assert latest_published_run(s3, "s3://curated/mdm/", before="20261115T020000Z") == "20261108T020000Z"
+        assert latest_published_run(s3, "s3://curated/mdm/", before="20261105T020000Z") == "20261101T020000Z"
+        assert latest_published_run(s3, "s3://curated/mdm/", before="20261101T020000Z") is None
