@@ -117,4 +117,7 @@ def resolved_message(change: AlarmChange, *, alarm_since: datetime, dashboard_ur
         f"Dashboard: {dashboard_link(dashboard_url, change)}",
         f"Alarm: {change.alarm_name} ({change.region})",
     ]
-    return Notification(subject=subject_line(f"RESOLVED {scope}: {metric} back to normal" if change.routing else f"RESOLVED {scope}"), message="\n".join(lines))
+    return Notification(
+        subject=subject_line(f"RESOLVED {scope}: {metric} back to normal" if change.routing else f"RESOLVED {scope}"),
+        message="\n".join(lines),
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from alert_router.alarm import Evidence, alarm_change, evidence_of
+from alert_router.alarm import AlarmChange, Evidence, alarm_change, evidence_of
 from alert_router.events import parse_event
 from alert_router.messages import SUBJECT_LIMIT, alert_message, dashboard_link, resolved_message, subject_line
 from tests.lambdas.alert_router.conftest import DASHBOARD, alarm_event, load_event
@@ -15,8 +16,8 @@ from tests.lambdas.alert_router.conftest import DASHBOARD, alarm_event, load_eve
 WINDOW = timedelta(minutes=30)
 
 
-def _change(name: str, **changes: object):  # type: ignore[no-untyped-def]
-    return alarm_change(parse_event(alarm_event(name, **changes)))  # type: ignore[arg-type]
+def _change(name: str, **changes: Any) -> AlarmChange:
+    return alarm_change(parse_event(alarm_event(name, **changes)))
 
 
 def test_given_an_anomaly_alarm_then_its_band_and_observed_value_are_read() -> None:
@@ -59,7 +60,10 @@ def test_given_an_anomaly_alarm_when_the_alert_is_built_then_it_says_what_moved_
     # When
     notification = alert_message(change, team="care", dashboard_url=DASHBOARD, window=WINDOW)
     # Then
-    assert notification.subject == "ALARM complaints/web: Complaints logged on the web channel are outside their expected band"
+    assert (
+        notification.subject
+        == "ALARM complaints/web: Complaints logged on the web channel are outside their expected band"
+    )
     lines = notification.message.splitlines()
     assert "What moved: EventsApplied complaint (journey complaints, channel web)" in lines
     assert "Observed: 42" in lines

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alert_router.routing import DESCRIPTION_LIMIT, ELLIPSIS, RoutingMetadata, alarm_description, parse_alarm_description
+from alert_router.routing import (
+    DESCRIPTION_LIMIT,
+    ELLIPSIS,
+    RoutingMetadata,
+    alarm_description,
+    parse_alarm_description,
+)
 
 # Config names (journeys, channels, teams, metrics) are short; any Unicode is allowed, even where escaping costs most.
 identifiers = (st.from_regex(r"[A-Za-z0-9 _./-]{1,64}", fullmatch=True) | st.text(min_size=1, max_size=16)).filter(
@@ -63,7 +69,9 @@ def test_any_description_fits_cloudwatch_and_round_trips(
 def test_given_a_long_summary_when_described_then_it_is_shortened_to_exactly_the_limit_or_less() -> None:
     description = alarm_description("checkout", "web", "growth", "Purchases", "x" * 5000)
     assert DESCRIPTION_LIMIT - 6 <= len(description) <= DESCRIPTION_LIMIT
-    assert parse_alarm_description(description).summary.endswith(ELLIPSIS)  # type: ignore[union-attr]
+    parsed = parse_alarm_description(description)
+    assert parsed is not None
+    assert parsed.summary.endswith(ELLIPSIS)
 
 
 @pytest.mark.parametrize("field", ["journey", "team", "metric"])
