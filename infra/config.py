@@ -414,7 +414,10 @@ def _one_line(error: ValidationError, *, prefix: str, raw: Mapping[str, Any]) ->
     if first["type"] == "extra_forbidden":
         return f"{prefix}.{path}: unknown key; allowed keys: {', '.join(_allowed_keys(first['loc']))}"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{prefix}.{path} = {first['input']!r}: {message}{more}"
+    value = repr(first["input"])
+    if len(value) > 80:  # a whole section (a model-level check): its message names what is wrong
+        return f"{prefix}.{path}: {message}{more}"
+    return f"{prefix}.{path} = {value}: {message}{more}"
 
 
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:

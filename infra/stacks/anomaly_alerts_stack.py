@@ -189,7 +189,8 @@ class AnomalyAlertsStack(PlatformStack):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                # Every claim is one conditional write: no reads, no deletes (TTL cleans up).
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[suppression.table_arn],
             )
         )
