@@ -9,9 +9,12 @@ message people can act on (what moved, expected band against observed, since whe
 a dashboard link), keeps repeats of a flapping alarm quiet, and publishes to the
 owning team's KMS-encrypted topic.
 
-Amazon Lookout for Metrics (engine `lookout`) was retired by AWS on 2025-10-09 and
-its resource types are gone from CloudFormation: selecting it only produces a
-synthesis warning, and the CloudWatch alarms stay in place.
+Amazon Lookout for Metrics (engine `lookout`, kept because it was asked for) was
+retired by AWS on 2025-10-09 and its resource types are gone from CloudFormation:
+selecting it adds a detector over the customer-event metrics and an alert to the
+default team's topic, with a synthesis warning that they can no longer deploy; the
+CloudWatch alarms stay in place. Those templates are not linted by cfn-lint (E3006:
+unknown resource type) for the same reason.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lookoutmetrics as lookout
 from aws_cdk import aws_sns as sns
 
 from alert_router import constants as router
@@ -37,8 +41,9 @@ from omni_domain.constants import EVENT_PROCESSOR_SERVICE
 
 LOOKOUT_RETIRED_WARNING = (
     "alerts.engine is 'lookout': Amazon Lookout for Metrics reached end of support on 2025-10-09 and its "
-    "AWS::LookoutMetrics resource types are no longer in the CloudFormation specification, so no detector is "
-    "deployed; the CloudWatch anomaly-detection alarms stay in place. Set alerts.engine to 'cloudwatch'."
+    "AWS::LookoutMetrics resource types are no longer in the CloudFormation specification, so this stack's "
+    "detector and alert will fail to deploy; the CloudWatch anomaly-detection alarms stay in place beside them. "
+    "Set alerts.engine to 'cloudwatch'."
 )
 _COMPARISON = {
     "above": cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
@@ -53,8 +58,6 @@ class AnomalyAlertsStack(PlatformStack):
         self._profiles = self.deps.require(ProfileServiceStack)
         self._experience = self.deps.require(ExperiencePathwayStack)
         alerts = self.config.environment.alerts
-        if alerts.engine == "lookout":
-            Annotations.of(self).add_warning_v2("omni:alerts:lookout-retired", LOOKOUT_RETIRED_WARNING)
 
         self.team_topics = {
             team: sns.Topic(
@@ -71,6 +74,76 @@ class AnomalyAlertsStack(PlatformStack):
         self.journey_alarms = self._journeys(alerts.watches)
         self._router(foundation)
         self._dashboard()
+        if alerts.engine == "lookout":
+            Annotations.of(self).add_warning_v2("omni:alerts:lookout-retired", LOOKOUT_RETIRED_WARNING)
+            self._lookout_detector(foundation)
+
+    def _lookout_detector(self, foundation: FoundationStack) -> None:
+        """Amazon Lookout for Metrics over the customer-event metrics, alerting the default team (retired)."""
+        config = self.config
+        role = iam.Role(
+            self,
+            "LookoutRole",
+            assumed_by=iam.ServicePrincipal("lookoutmetrics.amazonaws.com"),
+            description="Lookout for Metrics: read the platform's CloudWatch metrics, publish alerts",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], resources=["*"])
+        )
+        default_topic = self.team_topics[config.environment.alerts.default_team]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[default_topic.topic_arn]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[foundation.key.key_arn])
+        )
+        acknowledge_grant_policy(role)
+        acknowledge(
+            role,
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "CloudWatch GetMetricData and ListMetrics support no resource-level permissions.",
+            ),
+        )
+        detector = lookout.CfnAnomalyDetector(
+            self,
+            "LookoutDetector",
+            anomaly_detector_name=config.resource_name("customer-events"),
+            anomaly_detector_description="Customer events per type and channel (Amazon Lookout for Metrics, retired)",
+            anomaly_detector_config=lookout.CfnAnomalyDetector.AnomalyDetectorConfigProperty(
+                anomaly_detector_frequency="PT5M"
+            ),
+            kms_key_arn=foundation.key.key_arn,
+            metric_set_list=[
+                lookout.CfnAnomalyDetector.MetricSetProperty(
+                    metric_set_name="customer-events",
+                    metric_set_frequency="PT5M",
+                    metric_list=[
+                        lookout.CfnAnomalyDetector.MetricProperty(
+                            metric_name="EventsApplied", aggregation_function="SUM", namespace=config.project
+                        )
+                    ],
+                    dimension_list=["event_type", "channel"],
+                    metric_source=lookout.CfnAnomalyDetector.MetricSourceProperty(
+                        cloudwatch_config=lookout.CfnAnomalyDetector.CloudwatchConfigProperty(role_arn=role.role_arn)
+                    ),
+                )
+            ],
+        )
+        alert = lookout.CfnAlert(
+            self,
+            "LookoutAlert",
+            alert_name=config.resource_name("customer-events-alert"),
+            alert_description="Anomalies Lookout for Metrics finds in customer events",
+            alert_sensitivity_threshold=70,
+            anomaly_detector_arn=detector.attr_arn,
+            action=lookout.CfnAlert.ActionProperty(
+                sns_configuration=lookout.CfnAlert.SNSConfigurationProperty(
+                    role_arn=role.role_arn, sns_topic_arn=default_topic.topic_arn
+                )
+            ),
+        )
+        retired = "Amazon Lookout for Metrics is retired: its types left the CloudFormation specification (see the synthesis warning)."
+        for resource in (detector, alert):
+            acknowledge(resource, ("CloudFormation-Validate::F3006", retired))
 
     def _metric(self, watch: WatchConfig) -> cloudwatch.IMetric:
         period = Duration.minutes(watch.period_minutes)

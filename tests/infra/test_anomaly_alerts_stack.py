@@ -131,14 +131,24 @@ def test_the_dashboard_shows_journeys_and_every_watch(dev5: Synthesis) -> None:
         assert f"{watch.name}: band and value" in body
 
 
-def test_the_retired_lookout_engine_warns_and_deploys_no_lookout_resource(tmp_path: Path) -> None:
+def test_the_retired_lookout_engine_builds_its_detector_with_a_warning(tmp_path: Path) -> None:
+    # Given the lookout engine selected (passes cdk-nag: synthesize raises on any finding)
     context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
     context["omni:environments"]["dev"]["alerts"]["engine"] = "lookout"
     synthesize("dev", 4, str(tmp_path), context=context)
+    # Then synthesis warns that the service is retired
     metadata = (tmp_path / "omni-cx-dev-anomaly-alerts.metadata.json").read_text()
     assert "Amazon Lookout for Metrics reached end of support on 2025-10-09" in metadata
-    template = next(t for name, t in load_templates(tmp_path).items() if name.endswith("anomaly-alerts"))
-    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::LookoutMetrics::")]
+    # And the detector and its alert are there, KMS-encrypted, beside the CloudWatch alarms
+    # (cfn-lint is not run on this template: the AWS::LookoutMetrics types are gone from the spec, E3006)
+    template = Template.from_json(
+        next(t for name, t in load_templates(tmp_path).items() if name.endswith("anomaly-alerts"))
+    )
+    (detector,) = template.find_resources("AWS::LookoutMetrics::AnomalyDetector").values()
+    assert "PlatformKey" in json.dumps(detector["Properties"]["KmsKeyArn"])
+    (alert,) = template.find_resources("AWS::LookoutMetrics::Alert").values()
+    assert "Teamplatform" in json.dumps(alert["Properties"]["Action"]["SNSConfiguration"]["SnsTopicArn"])
+    assert template.find_resources("AWS::CloudWatch::CompositeAlarm")
 
 
 @pytest.mark.parametrize(
