@@ -214,9 +214,10 @@ class WatchConfig(_Frozen):
     """One business or service metric under anomaly detection, and who owns it."""
 
     name: Name
-    # customer-events: EventsApplied of the event processor by event type and channel;
-    # profile-api: the profile API's API Gateway metrics; event-processor: its Lambda metrics.
-    source: Literal["customer-events", "profile-api", "event-processor"]
+    # customer-events: EventsApplied of the event processor by event type and channel; revenue: its
+    # purchase amounts by channel (in events.spend_currency); profile-api: the profile API's API Gateway
+    # metrics; event-processor: its Lambda metrics.
+    source: Literal["customer-events", "revenue", "profile-api", "event-processor"]
     event_type: str | None = None
     channel: str | None = None
     metric: str | None = None
@@ -233,7 +234,9 @@ class WatchConfig(_Frozen):
     def _source_fields(self) -> WatchConfig:
         if self.source == "customer-events" and not (self.event_type and self.channel):
             raise ValueError(f"watch {self.name}: customer-events watches need event_type and channel")
-        if self.source != "customer-events" and not self.metric:
+        if self.source == "revenue" and not self.channel:
+            raise ValueError(f"watch {self.name}: revenue watches need channel")
+        if self.source in ("profile-api", "event-processor") and not self.metric:
             raise ValueError(f"watch {self.name}: {self.source} watches need metric")
         if self.datapoints_to_alarm > self.evaluation_periods:
             raise ValueError(f"watch {self.name}: datapoints_to_alarm exceeds evaluation_periods")

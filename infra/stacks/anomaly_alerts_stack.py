@@ -159,16 +159,27 @@ class AnomalyAlertsStack(PlatformStack):
                 statistic=watch.statistic,
                 period=period,
             )
+        if watch.source == "revenue":
+            return cloudwatch.Metric(
+                namespace=self.config.project,
+                metric_name="Revenue",
+                dimensions_map={
+                    "channel": watch.channel or "",
+                    "currency": self.config.environment.events.spend_currency,
+                    "service": EVENT_PROCESSOR_SERVICE,
+                },
+                statistic=watch.statistic,
+                period=period,
+            )
         if watch.source == "profile-api":
             return self._profiles.api.api.metric(watch.metric or "", statistic=watch.statistic, period=period)
         return self._experience.processor.function.metric(watch.metric or "", statistic=watch.statistic, period=period)
 
     def _watch(self, watch: WatchConfig) -> cloudwatch.AnomalyDetectionAlarm:
-        what = (
-            f"{watch.event_type} events on {watch.channel}"
-            if watch.source == "customer-events"
-            else f"{watch.metric} of the {watch.source}"
-        )
+        what = {
+            "customer-events": f"{watch.event_type} events on {watch.channel}",
+            "revenue": f"revenue on {watch.channel}",
+        }.get(watch.source, f"{watch.metric} of the {watch.source}")
         alarm = cloudwatch.AnomalyDetectionAlarm(
             self,
             f"Watch-{watch.name}",

@@ -58,6 +58,7 @@ class BatchReport:
     records: int = 0
     failed: set[str] = field(default_factory=set)  # sequence numbers for Lambda to retry
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event_type, channel) -> events
+    revenue: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, currency) -> purchase amounts
     duplicates: int = 0
     dead_lettered: int = 0
     invalid_reasons: Counter[str] = field(default_factory=Counter)
@@ -195,6 +196,7 @@ class EventBatch:
     @staticmethod
     def _count(outcome: Outcome, report: BatchReport) -> None:
         report.applied.update(outcome.applied_by)
+        report.revenue.update(outcome.revenue_by)
         report.duplicates += outcome.duplicates
         report.foreign_currency += outcome.foreign_currency
         report.triggers.update(trigger.detail_type for trigger in outcome.triggers)

@@ -3,8 +3,8 @@
 Logs carry counts and reasons only: never an event, an identifier or a payload
 (they hold e-mails, phones and device ids). Metrics are EMF: batch totals in
 the function's metric set, and `EventsApplied` per `event_type` and `channel`
-(11 x 7 combinations at most, so the dimension cardinality stays bounded) for
-the anomaly alerts.
+(11 x 7 combinations at most, so the dimension cardinality stays bounded) and
+`Revenue` (purchase amounts) per `channel` and `currency`, for the anomaly alerts.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def record_report(report: BatchReport) -> None:
         with single_metric(name="EventsApplied", unit=MetricUnit.Count, value=count, namespace=namespace) as metric:
             metric.add_dimension(name="event_type", value=event_type)
             metric.add_dimension(name="channel", value=channel)
+    for (channel, currency), amount in sorted(report.revenue.items()):
+        with single_metric(name="Revenue", unit=MetricUnit.NoUnit, value=float(amount), namespace=namespace) as metric:
+            metric.add_dimension(name="channel", value=channel)
+            metric.add_dimension(name="currency", value=currency)
     logger.info(
         "batch processed",
         extra={

@@ -78,6 +78,23 @@ def test_business_watches_read_the_event_processors_metrics(dev5: Synthesis) -> 
     }
 
 
+def test_revenue_watches_read_purchase_amounts_in_the_spend_currency(dev5: Synthesis) -> None:
+    revenue = next(
+        a
+        for a in _alerts(dev5).find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("AlarmName") == "omni-cx-dev-watch-revenue-web"
+    )
+    (metric,) = [m for m in revenue["Properties"]["Metrics"] if "MetricStat" in m]
+    stat = metric["MetricStat"]["Metric"]
+    assert stat["MetricName"] == "Revenue"
+    assert {d["Name"]: d["Value"] for d in stat["Dimensions"]} == {
+        "channel": "web",
+        "currency": "GBP",
+        "service": "event-processor",
+    }
+    assert revenue["Properties"]["ComparisonOperator"] == "LessThanLowerThreshold"
+
+
 def test_a_composite_alarm_gives_each_journey_one_health(dev5: Synthesis) -> None:
     composites = _alerts(dev5).find_resources("AWS::CloudWatch::CompositeAlarm")
     journeys = {w.journey for w in config_for("dev").environment.alerts.watches}
@@ -85,7 +102,7 @@ def test_a_composite_alarm_gives_each_journey_one_health(dev5: Synthesis) -> Non
         f"omni-cx-dev-journey-{journey}" for journey in journeys
     }
     purchase = next(c for c in composites.values() if c["Properties"]["AlarmName"].endswith("-purchase"))
-    assert json.dumps(purchase["Properties"]["AlarmRule"]).count("ALARM(") == 4
+    assert json.dumps(purchase["Properties"]["AlarmRule"]).count("ALARM(") == 6
 
 
 def test_team_topics_are_encrypted_and_only_the_router_publishes(dev5: Synthesis) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,3 +154,25 @@ def test_the_projection_carries_propensity_over() -> None:
     assert state.propensity == {"churn": 0.4}
     assert state.version == 3
     assert isinstance(InMemoryStateStore().load_many(["x"])["x"].ledger, Ledger)
+
+
+def test_revenue_is_reported_per_channel_and_currency_once_per_purchase() -> None:
+    # Given purchases on two channels and in two currencies, one of them delivered twice
+    world = fakes()
+    repeated = event("purchase", channel="app", amount="5.25")
+    records = decoded(
+        event("purchase", amount="40.00"),
+        event("purchase", amount="10.00", identity={"customer_id": "gc-2"}),
+        event("purchase", channel="store", amount="7.00", currency="EUR"),
+        repeated,
+        repeated,
+        event("page_view"),
+    )
+    # When applied
+    report = world.batch.apply(records, [])
+    # Then revenue counts each purchase once, by channel and currency, and nothing else
+    assert dict(report.revenue) == {
+        ("web", "GBP"): Decimal("50.00"),
+        ("store", "EUR"): Decimal("7.00"),
+        ("app", "GBP"): Decimal("5.25"),
+    }
