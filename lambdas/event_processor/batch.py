@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Literal
 
 from event_processor.ports import (
@@ -58,7 +59,7 @@ class BatchReport:
     records: int = 0
     failed: set[str] = field(default_factory=set)  # sequence numbers for Lambda to retry
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event_type, channel) -> events
-    revenue: Counter[tuple[str, str]] = field(default_factory=Counter)  # (channel, currency) -> purchase amounts
+    revenue: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (channel, currency) -> purchase amounts
     duplicates: int = 0
     dead_lettered: int = 0
     invalid_reasons: Counter[str] = field(default_factory=Counter)
@@ -196,7 +197,8 @@ class EventBatch:
     @staticmethod
     def _count(outcome: Outcome, report: BatchReport) -> None:
         report.applied.update(outcome.applied_by)
-        report.revenue.update(outcome.revenue_by)
+        for key, amount in outcome.revenue_by.items():
+            report.revenue[key] = report.revenue.get(key, Decimal(0)) + amount
         report.duplicates += outcome.duplicates
         report.foreign_currency += outcome.foreign_currency
         report.triggers.update(trigger.detail_type for trigger in outcome.triggers)

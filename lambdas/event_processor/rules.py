@@ -57,7 +57,7 @@ class Outcome:
     triggers: list[triggers.Trigger] = field(default_factory=list)
     applied_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event_type, channel) -> events
     # (channel, currency) -> amount of the purchases applied: the revenue the anomaly alerts watch
-    revenue_by: Counter[tuple[str, str]] = field(default_factory=Counter)
+    revenue_by: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     duplicates: int = 0
     foreign_currency: int = 0
 
@@ -211,7 +211,8 @@ def apply_events(
     outcome.applied_by = Counter((event.event_type, event.channel) for event in fresh)
     for event in fresh:
         if isinstance(event, PurchaseEvent):
-            outcome.revenue_by[event.channel, event.payload.currency] += event.payload.amount
+            key = (event.channel, event.payload.currency)
+            outcome.revenue_by[key] = outcome.revenue_by.get(key, Decimal(0)) + event.payload.amount
     outcome.foreign_currency = fold.foreign_currency
     outcome.triggers += _complaints(customer_id, fold.ledger, fresh)
     outcome.triggers += _abandoned_cart(customer_id, fold.ledger, before_cart, fresh)
