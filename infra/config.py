@@ -265,6 +265,12 @@ class AlertsConfig(_Frozen):
         return self
 
 
+class EligibilityConfig(_Frozen):
+    # How long each decision is kept for audit (DynamoDB TTL), and what the contact centre offers.
+    decision_ttl_days: Annotated[int, Field(ge=1, le=3650)]
+    offer_check_product: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -286,6 +292,7 @@ class EnvironmentConfig(_Frozen):
     mdm: MdmConfig
     events: EventsConfig
     propensity: PropensityConfig
+    eligibility: EligibilityConfig
     alerts: AlertsConfig
 
     @field_validator("account")

@@ -29,7 +29,6 @@ ROUTES = (
     ("/rule-sets/{version}", ("GET", "PUT")),
     ("/rule-sets/{version}/activate", ("PUT",)),
 )
-DECISION_TTL_DAYS = 400  # a little over a year: decisions are explained to customers and auditors
 
 
 class EligibilityServiceStack(PlatformStack):
@@ -73,7 +72,7 @@ class EligibilityServiceStack(PlatformStack):
             constants.ENV_CUSTOMER_TABLE: domain.customer_table.table_name,
             eligibility.ENV_RULES_TABLE: self.rules_table.table_name,
             eligibility.ENV_DECISIONS_TABLE: self.decisions_table.table_name,
-            eligibility.ENV_DECISION_TTL_DAYS: str(DECISION_TTL_DAYS),
+            eligibility.ENV_DECISION_TTL_DAYS: str(config.environment.eligibility.decision_ttl_days),
             eligibility.ENV_PROPENSITY_ENDPOINT: propensity.endpoint_name,
             eligibility.ENV_PROPENSITY_TIMEOUT_MS: str(config.environment.propensity.invoke_timeout_ms),
         }

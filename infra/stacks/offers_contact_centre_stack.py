@@ -22,7 +22,6 @@ from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.propensity_stack import PropensityStack
 
 OFFER_CHECK = "offer_check"  # the flows' ${lambda:offer_check}
-OFFER_PRODUCT = "retention-offer"  # what the contact centre offers callers at risk of leaving
 
 
 class OffersContactCentreStack(PlatformStack):
@@ -44,7 +43,10 @@ class OffersContactCentreStack(PlatformStack):
             encryption_key=foundation.key,
             alert_topic=foundation.alert_topic_for(self),
             timeout_seconds=3,  # the flow waits at most 3 s
-            environment={**service.function_environment, eligibility.ENV_OFFER_PRODUCT: OFFER_PRODUCT},
+            environment={
+                **service.function_environment,
+                eligibility.ENV_OFFER_PRODUCT: self.config.environment.eligibility.offer_check_product,
+            },
         )
         service.grant_decisions(self.offer_check.role, foundation, domain, propensity)
         acknowledge_grant_policy(self.offer_check.role)

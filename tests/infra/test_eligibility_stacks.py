@@ -61,6 +61,16 @@ def test_rule_sets_and_decisions_tables_follow_the_shared_key_design(dev5: Synth
     )
 
 
+def test_decisions_expire_after_the_configured_days(dev5: Synthesis, prod5: Synthesis) -> None:
+    for synthesis, days in ((dev5, "30"), (prod5, "400")):
+        (function,) = [
+            f
+            for f in _template(synthesis, "eligibility").find_resources("AWS::Lambda::Function").values()
+            if f["Properties"].get("Handler") == eligibility.ELIGIBILITY_HANDLER
+        ]
+        assert function["Properties"]["Environment"]["Variables"][eligibility.ENV_DECISION_TTL_DAYS] == days
+
+
 def test_the_service_may_invoke_only_the_propensity_endpoint(dev5: Synthesis) -> None:
     statements = _role_statements(_template(dev5, "eligibility"), "EligibilityRole")
     (invoke,) = [s for s in statements if s["Action"] == "sagemaker:InvokeEndpoint"]
