@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sys
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,20 +80,23 @@ def parse_options(args: dict[str, str], now: float | None = None) -> FindMatches
     )
 
 
-class JobIO:
-    """The job's reads and writes; `GlueJobIO` is the real one, tests pass a fake."""
+class JobIO(ABC):
+    """The job's reads and writes; `GlueJobIO` is the real one, tests pass a fake.
 
-    def read_source(self, database: str, table: str) -> Any:
-        raise NotImplementedError
+    An abstract base class rather than a Protocol: Glue 2.0 runs Python 3.7.
+    """
 
-    def with_source_key(self, frame: Any) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def read_source(self, database: str, table: str) -> Any: ...
 
-    def read_parquet(self, path: str) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def with_source_key(self, frame: Any) -> Any: ...
 
-    def write_parquet(self, frame: Any, path: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def read_parquet(self, path: str) -> Any: ...
+
+    @abstractmethod
+    def write_parquet(self, frame: Any, path: str) -> None: ...
 
 
 def run(options: FindMatchesOptions, io: JobIO, find_matches: Any, find_incremental_matches: Any) -> Any:
