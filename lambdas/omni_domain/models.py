@@ -113,6 +113,11 @@ class LiveState(_Model):
     cart: CartState | None = None
     journey_stage: JourneyStage = "new"
     propensity: dict[str, Annotated[float, Field(ge=0, le=1)]] = {}
+    propensity_model: str | None = Field(
+        default=None,
+        description="the model version that produced `propensity`, or the rules fallback's version (e.g. rules-v1)",
+    )
+    propensity_scored_at: datetime | None = Field(default=None, description="when `propensity` was last scored (UTC)")
     version: int = 0
     updated_at: datetime | None = None
 
