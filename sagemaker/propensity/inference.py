@@ -3,19 +3,29 @@
 Request: `application/json`, one object of attributes or a list of them, keyed
 by the column names of the model's feature definition (extra keys are ignored,
 a missing one is an error naming it, null means unknown). Response:
-`{"scores": [p, ...]}`, one probability per object, in order.
+`{"scores": [p, ...], "model_version": "xgb-<hash>"}`, one probability per
+object, in order, and the version of the model that produced them.
+
+The saved artefacts carry no training id, so the version is a digest of what
+is served: the booster and the feature definition. Two endpoints serving the
+same artefacts report the same version; any retraining changes it. Callers that
+record a score (the rescorer) store this version beside it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from propensity.features import FeatureError
-from propensity.training import TrainedModel, load
+from propensity.training import MODEL_FILE, SPEC_FILE, TrainedModel, load
 
 JSON = "application/json"
+VERSION_PREFIX = "xgb-"
+VERSION_DIGEST_LENGTH = 16  # hex characters of the SHA-256: 64 bits, ample for telling retrainings apart
 
 
 class InvalidInput(ValueError):  # noqa: N818 - the name the caller sees in the container's error answer
@@ -26,8 +36,32 @@ class InvalidInput(ValueError):  # noqa: N818 - the name the caller sees in the 
         self.field = field
 
 
-def model_fn(model_dir: str) -> TrainedModel:
-    return load(Path(model_dir))
+@dataclass(frozen=True)
+class ServedModel:
+    model: TrainedModel
+    version: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    scores: list[float]
+    model_version: str
+
+
+def model_version(model_dir: Path) -> str:
+    """The version of the artefacts in `model_dir`: a digest of the booster and the feature definition."""
+    digest = hashlib.sha256()
+    for name in (MODEL_FILE, SPEC_FILE):
+        content = (model_dir / name).read_bytes()
+        # Length-prefixed, so moving bytes from one file to the other changes the digest.
+        digest.update(len(content).to_bytes(8, "big"))
+        digest.update(content)
+    return VERSION_PREFIX + digest.hexdigest()[:VERSION_DIGEST_LENGTH]
+
+
+def model_fn(model_dir: str) -> ServedModel:
+    directory = Path(model_dir)
+    return ServedModel(load(directory), model_version(directory))
 
 
 def input_fn(request_body: str | bytes, request_content_type: str) -> list[dict[str, Any]]:
@@ -46,14 +80,16 @@ def input_fn(request_body: str | bytes, request_content_type: str) -> list[dict[
     return records
 
 
-def predict_fn(input_data: list[dict[str, Any]], model: TrainedModel) -> list[float]:
+def predict_fn(input_data: list[dict[str, Any]], model: ServedModel) -> Prediction:
     try:
-        return [float(score) for score in model.score(input_data)]
+        scores = [float(score) for score in model.model.score(input_data)]
     except FeatureError as error:
         raise InvalidInput(str(error).removeprefix(f"{error.field}: "), field=error.field) from None
+    return Prediction(scores, model.version)
 
 
-def output_fn(prediction: list[float], accept: str) -> tuple[str, str]:
+def output_fn(prediction: Prediction, accept: str) -> tuple[str, str]:
     if accept and (accept.split(";", maxsplit=1)[0].strip().lower() not in (JSON, "*/*")):
         raise InvalidInput(f"only {JSON} answers are available, not {accept!r}", field="Accept")
-    return json.dumps({"scores": [round(score, 6) for score in prediction]}), JSON
+    answer = {"scores": [round(score, 6) for score in prediction.scores], "model_version": prediction.model_version}
+    return json.dumps(answer), JSON

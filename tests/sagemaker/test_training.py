@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from infra.stacks.propensity_stack import AUC_METRIC_REGEX
 from propensity import inference, train
 from propensity.data import DataError, Row
 from propensity.metrics import evaluate, precision_at_top_decile, reliability
-from propensity.training import METRICS_FILE, MODEL_FILE, SPEC_FILE, TrainedModel, cross_validate, load
+from propensity.training import METRICS_FILE, MODEL_FILE, SPEC_FILE, TrainedModel, cross_validate, fit, load, save
 
 from .conftest import FAST, SAMPLE
 
@@ -84,9 +85,30 @@ def test_given_a_saved_model_when_served_then_scores_match_the_trained_model(
     model = inference.model_fn(str(model_dir))
     records = inference.input_fn(json.dumps(served_rows), "application/json")
     body, content_type = inference.output_fn(inference.predict_fn(records, model), "application/json")
-    scores = json.loads(body)["scores"]
+    answer = json.loads(body)
     assert content_type == "application/json"
-    np.testing.assert_allclose(scores, trained.score(rows[:25]), atol=1e-6)
+    np.testing.assert_allclose(answer["scores"], trained.score(rows[:25]), atol=1e-6)
+    assert answer["model_version"] == inference.model_version(model_dir)
+    assert re.fullmatch(r"xgb-[0-9a-f]{16}", answer["model_version"])
+
+
+def test_given_the_same_artefacts_when_loaded_twice_then_the_version_is_the_same_and_a_retrained_model_differs(
+    model_dir: Path, rows: list[Row], tmp_path: Path
+) -> None:
+    assert inference.model_fn(str(model_dir)).version == inference.model_fn(str(model_dir)).version
+    retrained = tmp_path / "retrained"
+    save(fit(rows[:1500], target="y", drop=["duration"], hyperparameters=FAST), retrained, {"auc": 0.5})
+    assert inference.model_version(retrained) != inference.model_version(model_dir)
+
+
+def test_given_a_feature_definition_that_changes_when_versioned_then_the_version_changes(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    copied = tmp_path / "copied"
+    shutil.copytree(model_dir, copied)
+    spec = copied / SPEC_FILE
+    spec.write_text(spec.read_text() + " ")
+    assert inference.model_version(copied) != inference.model_version(model_dir)
 
 
 def test_given_one_object_with_numbers_as_json_when_served_then_one_score_comes_back(
@@ -95,9 +117,10 @@ def test_given_one_object_with_numbers_as_json_when_served_then_one_score_comes_
     customer = {k: v for k, v in rows[0].items() if k != "y"}
     customer.update(age=int(rows[0]["age"]), euribor3m=float(rows[0]["euribor3m"]), job="astronaut")
     model = inference.model_fn(str(model_dir))
-    scores = inference.predict_fn(inference.input_fn(json.dumps(customer).encode(), "application/json"), model)
-    assert len(scores) == 1
-    assert 0 <= scores[0] <= 1
+    prediction = inference.predict_fn(inference.input_fn(json.dumps(customer).encode(), "application/json"), model)
+    assert len(prediction.scores) == 1
+    assert 0 <= prediction.scores[0] <= 1
+    assert prediction.model_version == model.version
 
 
 @pytest.mark.parametrize(
