@@ -20,6 +20,7 @@ from eligibility.rule_sets import RuleSet, RuleSetDocument, check_rule_set
 from eligibility.rules import Target, evaluate, select
 from eligibility.scoring import FallbackReason, Scorer, ScoringUnavailable
 from omni_domain.errors import ConflictError, NotFoundError
+from omni_domain.models import LiveState
 from omni_domain.repositories import CustomerRepository
 
 ScoreSource = Literal["model", "fallback"]
@@ -99,6 +100,12 @@ class EligibilityService:
     _cache: dict[str, RuleSet] = field(default_factory=dict, repr=False)
 
     def decide(self, customer_id: str, target: Target, *, decision_id: str) -> DecisionRecord:
+        return self.decide_with_state(customer_id, target, decision_id=decision_id)[0]
+
+    def decide_with_state(
+        self, customer_id: str, target: Target, *, decision_id: str
+    ) -> tuple[DecisionRecord, LiveState]:
+        """The decision, and the live state it was made on (what the next best action looks at besides)."""
         rule_set = self._active()
         # An unknown product or offer is refused before the customer is read or the model called.
         product = select(rule_set.document, target)[0].product
@@ -134,7 +141,7 @@ class EligibilityService:
             expires_at=int((now + timedelta(days=self.retention_days)).timestamp()),
         )
         self.decisions.record(record)
-        return record
+        return record, view.live_state
 
     def put_rule_set(self, version: str, document: RuleSetDocument) -> bool:
         check_rule_set(document)

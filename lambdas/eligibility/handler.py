@@ -11,11 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from eligibility.dependencies import current
 from eligibility.observability import logger, metrics, traced
 from eligibility.problems import register_problem_handlers
-from eligibility.routes import eligibility, rule_sets
+from eligibility.routes import eligibility, next_action, rule_sets
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(eligibility.router)
 app.include_router(rule_sets.router)
+app.include_router(next_action.router)
 register_problem_handlers(app)
 
 

@@ -24,6 +24,7 @@ def test_every_route_documents_its_problems_and_the_decision_shape() -> None:
     }
     assert set(operations) == {
         ("POST", "/customers/{customer_id}/eligibility"),
+        ("GET", "/customers/{customer_id}/next-best-action"),
         ("PUT", "/rule-sets/{version}"),
         ("GET", "/rule-sets/{version}"),
         ("PUT", "/rule-sets/{version}/activate"),
@@ -32,4 +33,6 @@ def test_every_route_documents_its_problems_and_the_decision_shape() -> None:
         assert "application/problem+json" in operation["responses"]["400"]["content"]
     decision = document["components"]["schemas"]["EligibilityDecision"]["properties"]
     assert {"eligible", "offers", "reasons", "rule_set_version", "score", "score_source"} <= set(decision)
+    action = document["components"]["schemas"]["NextBestAction"]["properties"]
+    assert {"customer_id", "action", "script", "reasons", "inputs", "policy_version"} <= set(action)
     assert document["security"] == [{"sigv4": []}]
