@@ -1,0 +1,1 @@
+"""Real-time rescoring: a model-relevant CustomerStateChanged rescores the customer's propensity into its live state."""

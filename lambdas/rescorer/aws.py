@@ -1,0 +1,195 @@
+"""AWS adapters of the rescorer's ports: the debounce table, the STATE write-back, the versioned endpoint call.
+
+Debounce table (ENV_RESCORE_TABLE), key `customer_id` (S), one item per customer:
+
+    customer_id   claimed_at_ms (N, epoch ms of the last rescore)   expires_at (N, epoch s, DynamoDB TTL)
+
+A claim is one conditional PutItem: absent, or claimed at least a window ago.
+TTL deletes lazily (up to days late), so the condition, not the TTL, decides;
+the TTL only keeps the table small.
+
+STATE write-back: one UpdateItem conditional on `version`. It replaces the
+`propensity` map (every configured product, scored by one model), sets
+`propensity_model`, `propensity_scored_at` and `updated_at` inside `live_state`
+and bumps `version`, so the event processor's next conditional write re-reads
+the item and carries the scores over. The condition also fails when the item
+is gone, so an erased customer's state is never recreated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from pydantic import TypeAdapter
+
+from eligibility.scoring import JSON, ScoringUnavailable
+from omni_domain.constants import (
+    CUSTOMER_PARTITION_KEY,
+    CUSTOMER_SORT_KEY,
+    LIVE_STATE_RECORD,
+    RESCORE_EXPIRY_ATTRIBUTE,
+    RESCORE_PARTITION_KEY,
+)
+from rescorer.ports import ModelScores, StaleStateError
+
+CLAIMED_AT = "claimed_at_ms"
+# An endpoint serving artefacts from before answers carried a version: its scores are still the model's.
+UNVERSIONED_MODEL = "unversioned"
+MODEL_VERSION_MAX_LENGTH = 128
+SCORE_DIGITS = 6
+_serializer = TypeSerializer()
+_timestamp = TypeAdapter(datetime)
+
+
+def _marshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def _conditional_check_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class DynamoDBDebouncer:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def claim(self, customer_id: str, *, now: datetime, window: timedelta) -> bool:
+        claimed_at = _epoch_ms(now)
+        item = {
+            RESCORE_PARTITION_KEY: customer_id,
+            CLAIMED_AT: claimed_at,
+            RESCORE_EXPIRY_ATTRIBUTE: math.ceil((now + window).timestamp()),
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_marshal(item),
+                ConditionExpression="attribute_not_exists(#pk) OR #claimed <= :cutoff",
+                ExpressionAttributeNames={"#pk": RESCORE_PARTITION_KEY, "#claimed": CLAIMED_AT},
+                ExpressionAttributeValues=_marshal({":cutoff": claimed_at - int(window.total_seconds() * 1000)}),
+            )
+        except ClientError as error:
+            if _conditional_check_failed(error):
+                return False
+            raise
+        return True
+
+    def release(self, customer_id: str, *, claimed_at: datetime) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                ConditionExpression="#claimed = :claimed",
+                ExpressionAttributeNames={"#claimed": CLAIMED_AT},
+                ExpressionAttributeValues=_marshal({":claimed": _epoch_ms(claimed_at)}),
+            )
+        except ClientError as error:
+            if not _conditional_check_failed(error):  # another claim replaced ours: it stays
+                raise
+
+
+class DynamoDBPropensityWriter:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def write(
+        self,
+        customer_id: str,
+        scores: Mapping[str, float],
+        *,
+        model_version: str,
+        scored_at: datetime,
+        expected_version: int,
+    ) -> None:
+        stamp = _timestamp.dump_python(scored_at, mode="json")
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_marshal({CUSTOMER_PARTITION_KEY: customer_id, CUSTOMER_SORT_KEY: LIVE_STATE_RECORD}),
+                UpdateExpression=(
+                    "SET #state.#propensity = :scores, #state.#model = :model, #state.#scored_at = :stamp,"
+                    " #state.#updated_at = :stamp, #version = #version + :one"
+                ),
+                ConditionExpression="#version = :expected",
+                ExpressionAttributeNames={
+                    "#state": "live_state",
+                    "#propensity": "propensity",
+                    "#model": "propensity_model",
+                    "#scored_at": "propensity_scored_at",
+                    "#updated_at": "updated_at",
+                    "#version": "version",
+                },
+                ExpressionAttributeValues=_marshal(
+                    {
+                        ":scores": {
+                            product: Decimal(str(round(score, SCORE_DIGITS))) for product, score in scores.items()
+                        },
+                        ":model": model_version,
+                        ":stamp": stamp,
+                        ":one": 1,
+                        ":expected": expected_version,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _conditional_check_failed(error):
+                raise StaleStateError(customer_id) from None
+            raise
+
+
+class NoEndpoint:
+    """No endpoint configured (the model is not deployed yet): every rescore is the rules score."""
+
+    def score(self, rows: Sequence[Mapping[str, Any]]) -> ModelScores:
+        raise ScoringUnavailable("no-endpoint")
+
+
+class SageMakerPropensityScorer:
+    """All rows in one request (the endpoint scores a JSON list in order), read with the model version.
+
+    Same timeout and no-retry policy as eligibility's scorer (`eligibility.scoring.runtime_config`).
+    """
+
+    def __init__(self, client: Any, endpoint_name: str) -> None:
+        self._client = client
+        self._endpoint = endpoint_name
+
+    def score(self, rows: Sequence[Mapping[str, Any]]) -> ModelScores:
+        try:
+            response = self._client.invoke_endpoint(
+                EndpointName=self._endpoint, ContentType=JSON, Accept=JSON, Body=json.dumps(list(rows))
+            )
+            body = response["Body"].read()
+        except (ReadTimeoutError, ConnectTimeoutError):
+            raise ScoringUnavailable("timeout") from None
+        except (ClientError, BotoCoreError):
+            raise ScoringUnavailable("error") from None
+        return model_scores(body, expected=len(rows))
+
+
+def model_scores(body: bytes, *, expected: int) -> ModelScores:
+    """The endpoint's answer `{"scores": [...], "model_version": "..."}`; ScoringUnavailable when malformed."""
+    try:
+        answer = json.loads(body)
+        scores = tuple(float(score) for score in answer["scores"])
+    except (ValueError, KeyError, TypeError):
+        raise ScoringUnavailable("bad-response") from None
+    if len(scores) != expected or not all(0.0 <= score <= 1.0 for score in scores):  # also refuses NaN
+        raise ScoringUnavailable("bad-response")
+    version = answer.get("model_version")
+    if not isinstance(version, str) or not version.strip() or len(version) > MODEL_VERSION_MAX_LENGTH:
+        version = UNVERSIONED_MODEL
+    return ModelScores(scores, version)
