@@ -58,3 +58,20 @@ EVENT_PROCESSOR_SERVICE = "event-processor"
 EVENT_PROCESSOR_HANDLER = "event_processor.handler.lambda_handler"
 # EventBridge `source` of every trigger the event processor puts on the bus (detail types: omni_domain.event_triggers).
 TRIGGER_SOURCE = "omni.experience"
+
+# Seamless stage (5): every change to the customer table fans out as CustomerStateChanged on the bus.
+STATE_CHANGE_SOURCE = "omni.customer-state"
+STATE_CHANGED_DETAIL_TYPE = "CustomerStateChanged"
+STATE_PUBLISHER_SERVICE = "state-publisher"
+STATE_PUBLISHER_HANDLER = "state_publisher.handler.lambda_handler"
+# Real-time rescoring: a CustomerStateChanged naming a model-relevant attribute rescores the customer.
+RESCORER_SERVICE = "rescorer"
+RESCORER_HANDLER = "rescorer.handler.lambda_handler"
+ENV_RESCORE_TABLE = "RESCORE_TABLE_NAME"
+ENV_RESCORE_DEBOUNCE_SECONDS = "RESCORE_DEBOUNCE_SECONDS"
+RESCORE_TABLE_SUFFIX = "rescore-debounce"
+RESCORE_PARTITION_KEY = "customer_id"  # S
+RESCORE_EXPIRY_ATTRIBUTE = "expires_at"  # N: epoch seconds (DynamoDB TTL)
+# The contact centre's next-best-action lookup (stage 5), called by the whisper flow.
+NEXT_ACTION_SERVICE = "connect-next-action"
+NEXT_ACTION_HANDLER = "connect_next_action.handler.lambda_handler"
