@@ -271,6 +271,19 @@ class EligibilityConfig(_Frozen):
     offer_check_product: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
+class LiveStateConfig(_Frozen):
+    """Stage 5: the customer table's stream fanned out as CustomerStateChanged, and real-time rescoring."""
+
+    # The publisher's stream mapping: small batches keep the fan-out within seconds.
+    publisher_batch_size: Annotated[int, Field(ge=1, le=1000)]
+    publisher_batching_window_seconds: Annotated[int, Field(ge=0, le=300)]
+    publisher_max_retries: Annotated[int, Field(ge=0, le=10000)]
+    # DynamoDB keeps stream records 24 hours: older ones cannot be read anyway.
+    publisher_max_record_age_seconds: Annotated[int, Field(ge=60, le=86400)]
+    # A customer is rescored at most once per this many seconds, however fast their state changes.
+    rescore_debounce_seconds: Annotated[int, Field(ge=1, le=86400)]
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -294,6 +307,7 @@ class EnvironmentConfig(_Frozen):
     propensity: PropensityConfig
     eligibility: EligibilityConfig
     alerts: AlertsConfig
+    live_state: LiveStateConfig
 
     @field_validator("account")
     @classmethod

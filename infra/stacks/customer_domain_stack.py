@@ -35,6 +35,7 @@ from infra.constructs.platform_table import PlatformTable
 from infra.constructs.table_access import grant_table
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from infra.stages import Stage
 from mdm_loader import constants as loader_constants
 from omni_domain import constants
 
@@ -157,7 +158,13 @@ class CustomerDomainStack(PlatformStack):
         Customer table: partition `customer_id`, sort `record` (PROFILE, STATE, ERASURE), so one
         customer's profile and live state are read together. Identity map: partition `identifier`
         (`email#...`, `phone#...`, `source#crm:123`), GSI `by-customer` to find every link of a customer.
+
+        From stage 5 the customer table has a stream (new and old images) that the state fan-out
+        publishes to every channel. Turning a stream on is an in-place update of the table
+        (CloudFormation: StreamSpecification, "Update requires: No interruption"), so the upgrade
+        from stage 4 keeps the table and its data; tests/infra/test_seamless_stacks.py proves it.
         """
+        seamless = self.config.maturity >= Stage.SEAMLESS
         self.customer_table = PlatformTable(
             self,
             "Customers",
@@ -166,6 +173,7 @@ class CustomerDomainStack(PlatformStack):
             table_name=self.config.resource_name(constants.CUSTOMER_TABLE_SUFFIX),
             partition_key=constants.CUSTOMER_PARTITION_KEY,
             sort_key=constants.CUSTOMER_SORT_KEY,
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if seamless else None,
         ).table
         self.identity_table = PlatformTable(
             self,
