@@ -1,0 +1,832 @@
+"""The platform stood up locally: moto resources provisioned from the synthesized templates.
+
+`local_platform()` synthesizes the app in-process (the same `infra.platform_app`
+the CDK CLI runs), starts `mock_aws()` and creates every table, stream, queue,
+bus, rule, bucket and topic the templates define, with the names and settings
+the templates give them. Nothing is named twice, so the sandbox cannot drift
+from the infrastructure: a renamed table or a new queue appears here on the next run.
+
+Handlers run in-process through `LocalPlatform.invoke`, with the environment the
+template gives their function (intrinsics resolved against the provisioned
+resources, cross-stack references through the exporting stack's outputs).
+
+What moto cannot run is replaced by something observable:
+- an EventBridge rule's targets (Lambda functions, topics) become one sandbox SQS
+  queue per rule, so the events a rule matches "arrive" and can be fed to the
+  target's handler (`RuleRoute.target_handlers`);
+- every custom bus gets a catch-all tap rule into a queue (`bus_events`);
+- every topic gets a subscribed queue (`topic_messages`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from infra.config import PlatformConfig, config_for
+from infra.platform_app import synthesize
+
+PSEUDO_PARTITION = "aws"
+URL_SUFFIX = "amazonaws.com"
+SANDBOX_PREFIX = "omni-sandbox"
+# Handler packages keep their wiring in a composition root with `use(None)` or in functools caches.
+_COMPOSITION_MODULE = "dependencies"
+
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+STREAM_TYPE = "AWS::Kinesis::Stream"
+QUEUE_TYPE = "AWS::SQS::Queue"
+BUS_TYPE = "AWS::Events::EventBus"
+RULE_TYPE = "AWS::Events::Rule"
+BUCKET_TYPE = "AWS::S3::Bucket"
+TOPIC_TYPE = "AWS::SNS::Topic"
+FUNCTION_TYPE = "AWS::Lambda::Function"
+ALIAS_TYPE = "AWS::Lambda::Alias"
+VERSION_TYPE = "AWS::Lambda::Version"
+EVENT_SOURCE_TYPE = "AWS::Lambda::EventSourceMapping"
+PROVISIONED_TYPES = (*TABLE_TYPES, STREAM_TYPE, QUEUE_TYPE, BUS_TYPE, RULE_TYPE, BUCKET_TYPE, TOPIC_TYPE)
+
+
+class SandboxError(Exception):
+    """The templates ask for something the sandbox cannot stand up or resolve."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    stack: str
+    logical_id: str
+    type: str
+    properties: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.stack, self.logical_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDefinition:
+    stack: str
+    logical_id: str
+    name: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRoute:
+    """One EventBridge rule as provisioned: its pattern, where its targets would deliver, and the sandbox queue."""
+
+    stack: str
+    logical_id: str
+    name: str
+    bus: str
+    pattern: Mapping[str, Any] | None
+    schedule: str | None
+    queue_url: str | None  # the sandbox queue standing in for the targets (None: the rule has no targets)
+    target_arns: tuple[str, ...]
+    target_handlers: tuple[str, ...]  # handler paths of the Lambda targets
+
+
+@dataclass(frozen=True, slots=True)
+class EventSource:
+    """An event source mapping: which stream or queue feeds which function, and how."""
+
+    handler: str
+    source_arn: str
+    batch_size: int
+    starting_position: str | None
+    report_batch_item_failures: bool
+    properties: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class LambdaContext:
+    """The parts of the Lambda context object handlers and Powertools read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "sandbox"
+    _started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+class _HandlerOutput(io.TextIOBase):
+    """Where handlers' stdout goes (Powertools logs and EMF metrics): the last lines are kept, not printed.
+
+    One per process: Powertools binds its log stream when a handler module is first
+    imported, so every platform of the process must write to the same place.
+    """
+
+    def __init__(self, keep: int = 2000) -> None:
+        self.lines: deque[str] = deque(maxlen=keep)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.lines.extend(line for line in text.splitlines() if line.strip())
+        return len(text)
+
+
+HANDLER_OUTPUT = _HandlerOutput()
+
+
+class Templates:
+    """The stacks of one synthesized cloud assembly."""
+
+    def __init__(self, stacks: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stacks = dict(stacks)
+
+    @classmethod
+    def from_assembly(cls, outdir: Path) -> Templates:
+        manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+        stacks: dict[str, Mapping[str, Any]] = {}
+        for artifact_id, artifact in manifest.get("artifacts", {}).items():
+            if artifact.get("type") != "aws:cloudformation:stack":
+                continue
+            properties = artifact["properties"]
+            template = json.loads((outdir / properties["templateFile"]).read_text(encoding="utf-8"))
+            stacks[properties.get("stackName", artifact_id)] = template
+        if not stacks:
+            raise SandboxError(f"{outdir}: the cloud assembly has no stacks")
+        return cls(stacks)
+
+    def resources(self, *types: str) -> list[Resource]:
+        found = []
+        for stack, template in self.stacks.items():
+            for logical_id, resource in template.get("Resources", {}).items():
+                if not types or resource["Type"] in types:
+                    found.append(Resource(stack, logical_id, resource["Type"], resource.get("Properties", {})))
+        return found
+
+    def resource(self, stack: str, logical_id: str) -> Resource:
+        try:
+            raw = self.stacks[stack]["Resources"][logical_id]
+        except KeyError:
+            raise SandboxError(f"{stack}: no resource {logical_id}") from None
+        return Resource(stack, logical_id, raw["Type"], raw.get("Properties", {}))
+
+
+def synthesize_templates(env: str, maturity: int, outdir: Path | None = None) -> Templates:
+    """Synthesize the app in-process (cdk-nag included, as `cdk synth` does) and read its templates."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    if outdir is not None:
+        synthesize(env, maturity, str(outdir))
+        return Templates.from_assembly(outdir)
+    with tempfile.TemporaryDirectory(prefix="omni-sandbox-") as scratch:
+        synthesize(env, maturity, scratch)
+        return Templates.from_assembly(Path(scratch))
+
+
+class _Resolver:
+    """Physical names and attributes of the templates' resources, and CloudFormation intrinsics resolved on them.
+
+    Names are what CloudFormation would use: the template's name property, or a
+    generated `stack-LogicalId` where the template leaves the name to CloudFormation.
+    """
+
+    def __init__(self, templates: Templates, *, account: str, region: str) -> None:
+        self.templates = templates
+        self.account = account
+        self.region = region
+        self._attributes: dict[tuple[str, str], dict[str, str]] = {}
+        self.overrides: dict[tuple[str, str], dict[str, str]] = {}  # set once moto has created the resource
+
+    # -- physical names and attributes -------------------------------------------------------------
+    def attributes(self, stack: str, logical_id: str) -> dict[str, str]:
+        key = (stack, logical_id)
+        if key not in self._attributes:
+            self._attributes[key] = self._compute(self.templates.resource(stack, logical_id))
+        return {**self._attributes[key], **self.overrides.get(key, {})}
+
+    def physical_name(self, resource: Resource) -> str:
+        return self.attributes(*resource.key)["Name"]
+
+    def _named(self, resource: Resource, prop: str, *, limit: int, lower: bool = False, suffix: str = "") -> str:
+        if prop in resource.properties:
+            return str(self.resolve(resource.properties[prop], resource.stack))
+        generated = f"{resource.stack}-{resource.logical_id}"
+        generated = generated.lower() if lower else generated
+        return generated[: limit - len(suffix)] + suffix
+
+    def _compute(self, resource: Resource) -> dict[str, str]:  # noqa: PLR0911 - one return per resource type
+        region, account, kind = self.region, self.account, resource.type
+        if kind in TABLE_TYPES:
+            name = self._named(resource, "TableName", limit=255)
+            arn = f"arn:{PSEUDO_PARTITION}:dynamodb:{region}:{account}:table/{name}"
+            return {"Ref": name, "Name": name, "Arn": arn}
+        if kind == STREAM_TYPE:
+            name = self._named(resource, "Name", limit=128)
+            return {
+                "Ref": name,
+                "Name": name,
+                "Arn": f"arn:{PSEUDO_PARTITION}:kinesis:{region}:{account}:stream/{name}",
+            }
+        if kind == QUEUE_TYPE:
+            fifo = bool(resource.properties.get("FifoQueue"))
+            name = self._named(resource, "QueueName", limit=80, suffix=".fifo" if fifo else "")
+            url = f"https://sqs.{region}.{URL_SUFFIX}/{account}/{name}"
+            arn = f"arn:{PSEUDO_PARTITION}:sqs:{region}:{account}:{name}"
+            return {"Ref": url, "Name": name, "QueueName": name, "QueueUrl": url, "Arn": arn}
+        if kind == TOPIC_TYPE:
+            name = self._named(resource, "TopicName", limit=256)
+            arn = f"arn:{PSEUDO_PARTITION}:sns:{region}:{account}:{name}"
+            return {"Ref": arn, "Name": name, "TopicName": name, "TopicArn": arn}
+        if kind == BUCKET_TYPE:
+            name = self._named(resource, "BucketName", limit=63, lower=True)
+            return {
+                "Ref": name,
+                "Name": name,
+                "Arn": f"arn:{PSEUDO_PARTITION}:s3:::{name}",
+                "DomainName": f"{name}.s3.{URL_SUFFIX}",
+                "RegionalDomainName": f"{name}.s3.{region}.{URL_SUFFIX}",
+            }
+        if kind == BUS_TYPE:
+            name = self._named(resource, "Name", limit=256)
+            arn = f"arn:{PSEUDO_PARTITION}:events:{region}:{account}:event-bus/{name}"
+            return {"Ref": name, "Name": name, "Arn": arn}
+        if kind == RULE_TYPE:
+            name = self._named(resource, "Name", limit=64)
+            return {"Ref": name, "Name": name, "Arn": f"arn:{PSEUDO_PARTITION}:events:{region}:{account}:rule/{name}"}
+        if kind == FUNCTION_TYPE:
+            name = self._named(resource, "FunctionName", limit=64)
+            arn = f"arn:{PSEUDO_PARTITION}:lambda:{region}:{account}:function:{name}"
+            return {"Ref": name, "Name": name, "Arn": arn}
+        if kind in (ALIAS_TYPE, VERSION_TYPE):
+            function = self.resolve(resource.properties.get("FunctionName"), resource.stack)
+            function_arn = str(function)
+            if not function_arn.startswith("arn:"):
+                function_arn = f"arn:{PSEUDO_PARTITION}:lambda:{region}:{account}:function:{function}"
+            qualifier = resource.properties.get("Name", "1") if kind == ALIAS_TYPE else "1"
+            arn = f"{function_arn}:{qualifier}"
+            return {"Ref": arn, "Name": arn, "Arn": arn, "Version": "1"}
+        name = f"{resource.stack}-{resource.logical_id}"
+        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+        return {"Ref": name, "Name": name, "Arn": f"arn:{PSEUDO_PARTITION}:{service}:{region}:{account}:{name}"}
+
+    # -- intrinsics ----------------------------------------------------------------------------------
+    def resolve(self, value: Any, stack: str) -> Any:  # noqa: PLR0911 - one branch per intrinsic
+        if isinstance(value, list):
+            return [self.resolve(item, stack) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1 or not next(iter(value)).startswith(("Fn::", "Ref")):
+            return {key: self.resolve(item, stack) for key, item in value.items()}
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            return self._ref(argument, stack)
+        if function == "Fn::GetAtt":
+            logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+            return self._get_att(stack, logical_id, attribute)
+        if function == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(str(part) for part in self.resolve(parts, stack))
+        if function == "Fn::Select":
+            index, items = argument
+            return self.resolve(items, stack)[int(self.resolve(index, stack))]
+        if function == "Fn::Split":
+            separator, text = argument
+            return str(self.resolve(text, stack)).split(separator)
+        if function == "Fn::Sub":
+            return self._sub(argument, stack)
+        if function == "Fn::ImportValue":
+            return self._import(str(self.resolve(argument, stack)))
+        if function == "Fn::GetStackOutput":
+            return self._stack_output(str(argument["StackName"]), str(argument["OutputName"]))
+        raise SandboxError(f"{stack}: the sandbox cannot resolve {function} ({json.dumps(argument)[:120]})")
+
+    def _ref(self, name: str, stack: str) -> str:
+        pseudo = {
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
+            "AWS::Partition": PSEUDO_PARTITION,
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::StackName": stack,
+            "AWS::StackId": f"arn:{PSEUDO_PARTITION}:cloudformation:{self.region}:{self.account}:stack/{stack}/sandbox",
+            "AWS::NoValue": "",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        template = self.templates.stacks[stack]
+        if name in template.get("Parameters", {}):
+            return str(template["Parameters"][name].get("Default", ""))
+        return self.attributes(stack, name)["Ref"]
+
+    def _get_att(self, stack: str, logical_id: str, attribute: str) -> str:
+        attributes = self.attributes(stack, logical_id)
+        if attribute not in attributes:
+            raise SandboxError(f"{stack}: the sandbox does not know {logical_id}.{attribute}")
+        return attributes[attribute]
+
+    def _sub(self, argument: Any, stack: str) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        resolved = {name: self.resolve(value, stack) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in resolved:
+                return str(resolved[name])
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return self._get_att(stack, logical_id, attribute)
+            return self._ref(name, stack)
+
+        return re.sub(r"\$\{([^!][^}]*)\}", substitute, text)
+
+    def _import(self, export_name: str) -> Any:
+        for stack, template in self.templates.stacks.items():
+            for output in template.get("Outputs", {}).values():
+                export = output.get("Export", {}).get("Name")
+                if export is not None and self.resolve(export, stack) == export_name:
+                    return self.resolve(output["Value"], stack)
+        raise SandboxError(f"no stack exports {export_name}")
+
+    def _stack_output(self, stack: str, output_name: str) -> Any:
+        try:
+            output = self.templates.stacks[stack]["Outputs"][output_name]
+        except KeyError:
+            raise SandboxError(f"stack {stack} has no output {output_name}") from None
+        return self.resolve(output["Value"], stack)
+
+    def referenced_ids(self, value: Any) -> list[str]:
+        """Logical ids a (possibly nested) expression refers to, in order."""
+        found: list[str] = []
+        if isinstance(value, list):
+            for item in value:
+                found += self.referenced_ids(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key == "Ref" and isinstance(item, str) and not item.startswith("AWS::"):
+                    found.append(item)
+                elif key == "Fn::GetAtt":
+                    found.append(item.split(".", 1)[0] if isinstance(item, str) else item[0])
+                else:
+                    found += self.referenced_ids(item)
+        return found
+
+
+class LocalPlatform:
+    """The platform provisioned in moto, with lookups by name and in-process handler invocation."""
+
+    def __init__(self, config: PlatformConfig, templates: Templates, *, account: str) -> None:
+        self.config = config
+        self.templates = templates
+        self.account = account
+        self.region = config.region
+        self.resolver = _Resolver(templates, account=account, region=self.region)
+        self.rules: list[RuleRoute] = []
+        self.bus_taps: dict[str, str] = {}  # bus name -> queue url of its catch-all tap
+        self.topic_taps: dict[str, str] = {}  # topic arn -> queue url subscribed to it
+        self._clients: dict[str, Any] = {}
+        self._wired: dict[str, tuple[str, str]] = {}  # handler package -> the function its wiring was built for
+
+    # -- clients and lookups -------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def resources(self, *types: str) -> list[Resource]:
+        return self.templates.resources(*types)
+
+    def name_of(self, resource: Resource) -> str:
+        return self.resolver.physical_name(resource)
+
+    def attribute(self, resource: Resource, attribute: str) -> str:
+        return self.resolver.attributes(*resource.key)[attribute]
+
+    def find(self, key: str, *types: str) -> Resource:
+        """The one resource of these types whose physical name is `key` or ends with `-key`, or whose logical id starts with `key`."""
+        candidates = self.resources(*types)
+        for matches in (
+            lambda r: self.name_of(r) == key,
+            lambda r: self.name_of(r).endswith("-" + key),
+            lambda r: r.logical_id == key,
+            lambda r: r.logical_id.startswith(key),
+        ):
+            found = [resource for resource in candidates if matches(resource)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                names = ", ".join(f"{r.stack}/{r.logical_id}" for r in found)
+                raise SandboxError(f"{key!r} names several resources: {names}")
+        known = ", ".join(sorted(self.name_of(resource) for resource in candidates))
+        raise SandboxError(f"no {'/'.join(types)} named {key!r}; known: {known}")
+
+    def table(self, key: str) -> str:
+        return self.name_of(self.find(key, *TABLE_TYPES))
+
+    def table_stream_arn(self, key: str) -> str:
+        resource = self.find(key, *TABLE_TYPES)
+        arn = self.resolver.attributes(*resource.key).get("StreamArn")
+        if not arn:
+            raise SandboxError(f"table {self.name_of(resource)} has no stream in the templates")
+        return arn
+
+    def stream(self, key: str) -> str:
+        return self.name_of(self.find(key, STREAM_TYPE))
+
+    def stream_arn(self, key: str) -> str:
+        return self.attribute(self.find(key, STREAM_TYPE), "Arn")
+
+    def queue_url(self, key: str) -> str:
+        return self.attribute(self.find(key, QUEUE_TYPE), "QueueUrl")
+
+    def bus(self, key: str) -> str:
+        return self.name_of(self.find(key, BUS_TYPE))
+
+    def bucket(self, key: str) -> str:
+        return self.name_of(self.find(key, BUCKET_TYPE))
+
+    def topic_arn(self, key: str) -> str:
+        return self.attribute(self.find(key, TOPIC_TYPE), "TopicArn")
+
+    def rule(self, key: str) -> RuleRoute:
+        found = [rule for rule in self.rules if key in (rule.name, rule.logical_id) or rule.logical_id.startswith(key)]
+        if len(found) != 1:
+            raise SandboxError(f"{key!r} matches {len(found)} rules; known: {', '.join(r.name for r in self.rules)}")
+        return found[0]
+
+    # -- functions -------------------------------------------------------------------------------------
+    def functions(self) -> list[FunctionDefinition]:
+        defined = []
+        for resource in self.resources(FUNCTION_TYPE):
+            handler = resource.properties.get("Handler")
+            if not handler or handler.startswith("index."):  # CDK's own custom-resource providers (Node.js)
+                continue
+            defined.append(
+                FunctionDefinition(
+                    stack=resource.stack,
+                    logical_id=resource.logical_id,
+                    name=self.name_of(resource),
+                    handler=handler,
+                    memory_mb=int(resource.properties.get("MemorySize", 128)),
+                    timeout_seconds=int(resource.properties.get("Timeout", 3)),
+                )
+            )
+        return defined
+
+    def function(self, handler_path: str) -> FunctionDefinition:
+        found = [fn for fn in self.functions() if handler_path in (fn.handler, fn.logical_id)]
+        if not found:
+            known = ", ".join(sorted(fn.handler for fn in self.functions()))
+            raise SandboxError(f"no function with handler {handler_path!r} at this stage; defined: {known}")
+        if len(found) > 1:
+            raise SandboxError(f"several functions use {handler_path!r}: name one by logical id")
+        return found[0]
+
+    def has_function(self, handler_path: str) -> bool:
+        return any(handler_path in (fn.handler, fn.logical_id) for fn in self.functions())
+
+    def function_environment(self, handler_path: str) -> dict[str, str]:
+        """The function's Environment.Variables from its template, every intrinsic resolved."""
+        fn = self.function(handler_path)
+        raw = self.templates.resource(fn.stack, fn.logical_id).properties.get("Environment", {}).get("Variables", {})
+        return {name: str(self.resolver.resolve(value, fn.stack)) for name, value in raw.items()}
+
+    def event_sources(self, handler_path: str) -> list[EventSource]:
+        """The event source mappings that feed this function."""
+        fn = self.function(handler_path)
+        sources = []
+        for mapping in self.resources(EVENT_SOURCE_TYPE):
+            if mapping.stack != fn.stack or fn.logical_id not in self._function_ids(
+                mapping.stack, mapping.properties.get("FunctionName")
+            ):
+                continue
+            props = mapping.properties
+            sources.append(
+                EventSource(
+                    handler=fn.handler,
+                    source_arn=str(self.resolver.resolve(props.get("EventSourceArn"), mapping.stack)),
+                    batch_size=int(props.get("BatchSize", 100)),
+                    starting_position=props.get("StartingPosition"),
+                    report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    properties=props,
+                )
+            )
+        return sources
+
+    def _function_ids(self, stack: str, expression: Any) -> list[str]:
+        """The Lambda functions an expression (a function, version or alias reference) points at."""
+        ids = []
+        for logical_id in self.resolver.referenced_ids(expression):
+            resource = self.templates.stacks[stack]["Resources"].get(logical_id)
+            if resource is None:
+                continue
+            if resource["Type"] == FUNCTION_TYPE:
+                ids.append(logical_id)
+            elif resource["Type"] in (ALIAS_TYPE, VERSION_TYPE):
+                ids += self._function_ids(stack, resource["Properties"].get("FunctionName"))
+                ids += self._function_ids(stack, resource["Properties"].get("FunctionVersion"))
+        return ids
+
+    def context_for(self, handler_path: str) -> LambdaContext:
+        fn = self.function(handler_path)
+        return LambdaContext(
+            function_name=fn.name,
+            invoked_function_arn=f"arn:{PSEUDO_PARTITION}:lambda:{self.region}:{self.account}:function:{fn.name}",
+            memory_limit_in_mb=fn.memory_mb,
+            timeout_seconds=fn.timeout_seconds,
+        )
+
+    def invoke(self, handler_path: str, event: Any, *, context: LambdaContext | None = None) -> Any:
+        """Run the function's real handler in-process, with its template environment, as Lambda would."""
+        fn = self.function(handler_path)
+        environment = {**self._runtime_environment(), **self.function_environment(handler_path)}
+        module_name, _, attribute = fn.handler.rpartition(".")
+        package = module_name.split(".", 1)[0]
+        with _environ(environment), contextlib.redirect_stdout(HANDLER_OUTPUT):
+            if self._wired.get(package) != (fn.stack, fn.logical_id):
+                _reset_wiring(package)
+                self._wired[package] = (fn.stack, fn.logical_id)
+            handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
+            return handler(event, context or self.context_for(handler_path))
+
+    def _runtime_environment(self) -> dict[str, str]:
+        """What the Lambda runtime sets besides the function's own variables (no X-Ray here)."""
+        return {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    # -- observing what arrived ---------------------------------------------------------------------
+    def drain(self, queue_url: str, *, limit: int = 10_000) -> list[str]:
+        """Every message body waiting in a queue (received and deleted)."""
+        sqs = self.client("sqs")
+        bodies: list[str] = []
+        while len(bodies) < limit:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            if not messages:
+                break
+            bodies += [message["Body"] for message in messages]
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+            )
+        return bodies
+
+    def bus_events(self, key: str) -> list[dict[str, Any]]:
+        """Every event put on a custom bus since the last call (the bus's catch-all tap)."""
+        return [json.loads(body) for body in self.drain(self.bus_taps[self.bus(key)])]
+
+    def rule_deliveries(self, key: str) -> list[dict[str, Any]]:
+        """The events a rule matched since the last call: what its targets would have received."""
+        route = self.rule(key)
+        if route.queue_url is None:
+            raise SandboxError(f"rule {route.name} has no targets")
+        return [json.loads(body) for body in self.drain(route.queue_url)]
+
+    def topic_messages(self, key: str) -> list[dict[str, Any]]:
+        """The SNS notifications published to a topic since the last call (subject, message, attributes)."""
+        return [json.loads(body) for body in self.drain(self.topic_taps[self.topic_arn(key)])]
+
+    def handler_output(self) -> list[str]:
+        return list(HANDLER_OUTPUT.lines)
+
+    # -- provisioning -------------------------------------------------------------------------------
+    def provision(self) -> None:
+        for resource in self.resources(BUCKET_TYPE):
+            self._create_bucket(resource)
+        for resource in self.resources(*TABLE_TYPES):
+            self._create_table(resource)
+        for resource in self.resources(STREAM_TYPE):
+            self._create_stream(resource)
+        queues = self.resources(QUEUE_TYPE)
+        # Dead-letter queues first: a redrive policy names an existing queue.
+        for resource in sorted(queues, key=lambda r: "RedrivePolicy" in r.properties):
+            self._create_queue(resource)
+        for resource in self.resources(TOPIC_TYPE):
+            self._create_topic(resource)
+        for resource in self.resources(BUS_TYPE):
+            self._create_bus(resource)
+        for resource in self.resources(RULE_TYPE):
+            self._create_rule(resource)
+
+    def _create_bucket(self, resource: Resource) -> None:
+        s3, name = self.client("s3"), self.name_of(resource)
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        if resource.properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+    def _create_table(self, resource: Resource) -> None:
+        props = self.resolver.resolve(dict(resource.properties), resource.stack)
+        name = self.name_of(resource)
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+        }
+        if "ProvisionedThroughput" in props:
+            request["BillingMode"] = "PROVISIONED"
+            request["ProvisionedThroughput"] = _throughput(props["ProvisionedThroughput"])
+        else:
+            request["BillingMode"] = "PAY_PER_REQUEST"
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if props.get(kind):
+                request[kind] = [
+                    _index(index, provisioned=request["BillingMode"] == "PROVISIONED") for index in props[kind]
+                ]
+        view_type = (props.get("StreamSpecification") or {}).get("StreamViewType")
+        if view_type:
+            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
+        description = self.client("dynamodb").create_table(**request)["TableDescription"]
+        if description.get("LatestStreamArn"):
+            self.resolver.overrides.setdefault(resource.key, {})["StreamArn"] = description["LatestStreamArn"]
+        ttl = props.get("TimeToLiveSpecification") or {}
+        if ttl.get("Enabled"):
+            self.client("dynamodb").update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+            )
+
+    def _create_stream(self, resource: Resource) -> None:
+        props = resource.properties
+        mode = (props.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+        request: dict[str, Any] = {"StreamName": self.name_of(resource), "StreamModeDetails": {"StreamMode": mode}}
+        if mode == "PROVISIONED":
+            request["ShardCount"] = int(props.get("ShardCount", 1))
+        self.client("kinesis").create_stream(**request)
+
+    def _create_queue(self, resource: Resource) -> None:
+        props = self.resolver.resolve(dict(resource.properties), resource.stack)
+        attributes = {
+            name: str(props[name]).lower() if isinstance(props[name], bool) else str(props[name])
+            for name in (
+                "FifoQueue",
+                "ContentBasedDeduplication",
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+            )
+            if name in props
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = self.client("sqs").create_queue(QueueName=self.name_of(resource), Attributes=attributes)["QueueUrl"]
+        self.resolver.overrides.setdefault(resource.key, {}).update({"Ref": url, "QueueUrl": url})
+
+    def _create_topic(self, resource: Resource) -> None:
+        name = self.name_of(resource)
+        fifo = bool(resource.properties.get("FifoTopic"))
+        attributes = {"FifoTopic": "true"} if fifo else {}
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        tap = self._sandbox_queue(f"topic-{name}", fifo=fifo)
+        self.client("sns").subscribe(TopicArn=arn, Protocol="sqs", Endpoint=self._queue_arn(tap))
+        self.topic_taps[arn] = tap
+
+    def _create_bus(self, resource: Resource) -> None:
+        name = self.name_of(resource)
+        events = self.client("events")
+        events.create_event_bus(Name=name)
+        tap = self._sandbox_queue(f"bus-{name}")
+        rule = f"{SANDBOX_PREFIX}-tap"
+        events.put_rule(Name=rule, EventBusName=name, EventPattern=json.dumps({"account": [self.account]}))
+        events.put_targets(Rule=rule, EventBusName=name, Targets=[{"Id": "tap", "Arn": self._queue_arn(tap)}])
+        self.bus_taps[name] = tap
+
+    def _create_rule(self, resource: Resource) -> None:
+        props = resource.properties
+        stack = resource.stack
+        name = self.name_of(resource)
+        bus = str(self.resolver.resolve(props.get("EventBusName", "default"), stack))
+        bus = bus.rsplit("/", 1)[-1]  # an ARN names the bus too
+        pattern = self.resolver.resolve(props.get("EventPattern"), stack)
+        request: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": props.get("State", "ENABLED")}
+        if pattern is not None:
+            request["EventPattern"] = json.dumps(pattern)
+        if props.get("ScheduleExpression"):
+            request["ScheduleExpression"] = props["ScheduleExpression"]
+        events = self.client("events")
+        events.put_rule(**request)
+        targets = props.get("Targets", [])
+        queue_url = None
+        if targets:
+            queue_url = self._sandbox_queue(f"rule-{name}")
+            events.put_targets(
+                Rule=name, EventBusName=bus, Targets=[{"Id": "sandbox", "Arn": self._queue_arn(queue_url)}]
+            )
+        handlers = []
+        for target in targets:
+            for logical_id in self._function_ids(stack, target.get("Arn")):
+                handlers.append(self.templates.resource(stack, logical_id).properties.get("Handler", ""))
+        self.rules.append(
+            RuleRoute(
+                stack=stack,
+                logical_id=resource.logical_id,
+                name=name,
+                bus=bus,
+                pattern=pattern,
+                schedule=props.get("ScheduleExpression"),
+                queue_url=queue_url,
+                target_arns=tuple(str(self.resolver.resolve(t.get("Arn"), stack)) for t in targets),
+                target_handlers=tuple(dict.fromkeys(h for h in handlers if h)),
+            )
+        )
+
+    def _sandbox_queue(self, purpose: str, *, fifo: bool = False) -> str:
+        name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{SANDBOX_PREFIX}-{purpose}")[: 75 if fifo else 80]
+        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
+        return str(
+            self.client("sqs").create_queue(QueueName=name + (".fifo" if fifo else ""), Attributes=attributes)[
+                "QueueUrl"
+            ]
+        )
+
+    def _queue_arn(self, queue_url: str) -> str:
+        return f"arn:{PSEUDO_PARTITION}:sqs:{self.region}:{self.account}:{queue_url.rsplit('/', 1)[-1]}"
+
+
+def _throughput(value: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "ReadCapacityUnits": int(value.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(value.get("WriteCapacityUnits", 5)),
+    }
+
+
+def _index(index: Mapping[str, Any], *, provisioned: bool) -> dict[str, Any]:
+    shaped: dict[str, Any] = {name: index[name] for name in ("IndexName", "KeySchema", "Projection") if name in index}
+    if provisioned:
+        shaped["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput", {}))
+    return shaped
+
+
+@contextlib.contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _reset_wiring(package: str) -> None:
+    """Forget what a handler package built from its environment: its composition root and its caches."""
+    for module_name, module in list(sys.modules.items()):
+        if module is None or (module_name != package and not module_name.startswith(package + ".")):
+            continue
+        if module_name.rsplit(".", 1)[-1] == _COMPOSITION_MODULE and callable(getattr(module, "use", None)):
+            module.use(None)
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == module_name:
+                value.cache_clear()
+
+
+@contextlib.contextmanager
+def local_platform(
+    *, env: str = "dev", maturity: int = 5, templates: Templates | None = None
+) -> Iterator[LocalPlatform]:
+    """The platform of `env` at `maturity`, provisioned in moto for the duration of the block.
+
+    `templates` skips the synthesis (a caller that already synthesized the same
+    env and stage, such as a test session); by default the app is synthesized here.
+    """
+    config = config_for(env, maturity)
+    templates = templates or synthesize_templates(env, maturity)
+    account = config.account or DEFAULT_ACCOUNT_ID
+    # moto answers as the configured account, so ARNs built from the templates match moto's.
+    with _environ({"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}), mock_aws():
+        boto3.setup_default_session(region_name=config.region)
+        try:
+            platform = LocalPlatform(config, templates, account=account)
+            platform.provision()
+            yield platform
+        finally:
+            boto3.DEFAULT_SESSION = None
