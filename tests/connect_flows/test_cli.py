@@ -31,6 +31,7 @@ def arn(kind: str, number: int) -> str:
 LAMBDAS = [
     "arn:aws:lambda:eu-west-2:111122223333:function:omni-dev-caller-lookup",
     "arn:aws:lambda:eu-west-2:111122223333:function:omni-dev-offer-check",
+    "arn:aws:lambda:eu-west-2:111122223333:function:omni-dev-next-action",
 ]
 QUEUES = {"General support": arn("queue", 1), "Retention offers": arn("queue", 2)}
 HOURS = {"Business hours": arn("operating-hours", 3)}
@@ -38,6 +39,7 @@ OUR_FLOWS = {
     "Customer queue": arn("contact-flow", 4),
     "Agent whisper": arn("contact-flow", 5),
     "Basic inbound": arn("contact-flow", 6),
+    "Agent whisper with next best action": arn("contact-flow", 8),
 }
 RESOLVER = {
     ("queue", "general_support"): QUEUES["General support"],
@@ -47,7 +49,9 @@ RESOLVER = {
     ("flow", "agent_whisper"): OUR_FLOWS["Agent whisper"],
     ("flow", "basic_inbound"): OUR_FLOWS["Basic inbound"],
     ("lambda", "caller_lookup"): LAMBDAS[0],
+    ("flow", "agent_whisper_next_action"): OUR_FLOWS["Agent whisper with next best action"],
     ("lambda", "offer_check"): LAMBDAS[1],
+    ("lambda", "next_action"): LAMBDAS[2],
 }
 
 
@@ -101,7 +105,7 @@ def compact(document: dict[str, Any]) -> str:
 
 def test_validate_passes_every_repository_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert omni("flows", "validate") == 0
-    assert capsys.readouterr().err.strip() == "5 flows: 0 errors, 0 warnings"
+    assert capsys.readouterr().err.strip() == "7 flows: 0 errors, 0 warnings"
 
 
 def test_validate_fails_with_one_line_per_problem_in_the_service_path_style(

@@ -40,6 +40,7 @@ def test_stage_upgrades_only_add_flows(manifest: Manifest) -> None:
     assert "personalised_inbound" in stages[2]
     assert "personalised_inbound_offers" not in stages[2]
     assert "personalised_inbound_offers" in stages[3]
+    assert stages[4] - stages[3] == {"personalised_inbound_next_action", "agent_whisper_next_action"}
 
 
 def test_flows_transferred_to_come_earlier_in_the_manifest(manifest: Manifest) -> None:
