@@ -1,4 +1,4 @@
-"""`omni stages`, `omni assembly` and `omni demo`: what each maturity stage deploys."""
+"""`omni stages`, `omni assembly`, `omni demo` and `omni diagram`: what each maturity stage deploys."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--env", default=DEFAULT_ENV)
     demo.add_argument("--outdir", type=Path, default=None, help="where the assemblies go (default: a temp dir)")
     demo.set_defaults(func=_demo)
+
+    diagram = subparsers.add_parser(
+        "diagram", help="regenerate docs/architecture.md (Mermaid) from the synthesized templates"
+    )
+    diagram.add_argument("--out", type=Path, default=None, help="file to write (default: docs/architecture.md)")
+    diagram.add_argument("--check", action="store_true", help="write nothing; exit 1 if the file is out of date")
+    diagram.set_defaults(func=_diagram)
 
 
 def _config(env: str, maturity: int | None = None) -> PlatformConfig:
@@ -114,4 +121,33 @@ def _demo(args: argparse.Namespace) -> int:
         for name, resources, _ in stacks:
             print(f"    {name:40} {resources:4} resources")
     print(f"\ncloud assemblies: {root}")
+    return 0
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from infra.diagram import DEFAULT_OUTPUT, DIAGRAM_ENV, DIAGRAM_STAGE, REGENERATE_COMMAND, render
+    from infra.platform_app import synthesize
+
+    config = _config(DIAGRAM_ENV, DIAGRAM_STAGE.value)
+    out: Path = args.out or Path(__file__).resolve().parent.parent / DEFAULT_OUTPUT
+    with tempfile.TemporaryDirectory(prefix="omni-diagram-") as outdir:
+        print(f"synthesizing {config.env_name} at stage {config.maturity.label}...", file=sys.stderr, flush=True)
+        try:
+            synthesize(config.env_name, config.maturity.value, outdir)
+        except (RuntimeError, PlatformDefinitionError) as error:
+            raise CliError(str(error)) from None
+        text = render(Path(outdir), config)
+    current = out.read_text(encoding="utf-8") if out.is_file() else None
+    if args.check:
+        if current == text:
+            print(f"{out}: up to date")
+            return 0
+        print(f"{out}: out of date; run {REGENERATE_COMMAND}", file=sys.stderr)
+        return 1
+    if current == text:
+        print(f"{out}: unchanged")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"{out}: written")
     return 0
