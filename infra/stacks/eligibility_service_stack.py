@@ -21,6 +21,7 @@ from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.propensity_stack import PropensityStack
+from infra.stages import Stage
 from omni_domain import constants
 
 # The paths of the OpenAPI document the handler publishes (docs/api/eligibility-openapi.json).
@@ -29,6 +30,13 @@ ROUTES = (
     ("/rule-sets/{version}", ("GET", "PUT")),
     ("/rule-sets/{version}/activate", ("PUT",)),
 )
+# Added at stage 5 (Seamless): the next best action, for the contact centre and every other channel.
+NEXT_BEST_ACTION_ROUTE = ("/customers/{customer_id}/next-best-action", ("GET",))
+
+
+def routes_for(stage: Stage) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The API's routes at `stage`: a stage only ever adds routes."""
+    return (*ROUTES, NEXT_BEST_ACTION_ROUTE) if stage >= Stage.SEAMLESS else ROUTES
 
 
 class EligibilityServiceStack(PlatformStack):
@@ -115,7 +123,7 @@ class EligibilityServiceStack(PlatformStack):
             handler=self.function.alias,
             encryption_key=foundation.key,
             alert_topic=alerts,
-            routes=ROUTES,
+            routes=routes_for(config.maturity),
         )
         self.function.deployment.add_alarm(self.api.server_errors_alarm)
 

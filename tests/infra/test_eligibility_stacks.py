@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Template
 
 from eligibility import constants as eligibility
-from infra.stacks.eligibility_service_stack import ROUTES
+from infra.stacks.eligibility_service_stack import NEXT_BEST_ACTION_ROUTE, ROUTES, routes_for
+from infra.stages import Stage
 
-from .conftest import Synthesis
+from .conftest import ENVIRONMENTS, Synthesis
 
 
 def _template(synthesis: Synthesis, capability: str) -> Template:
@@ -34,7 +37,7 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
 def test_api_routes_are_the_published_openapi_paths_and_all_use_iam(dev5: Synthesis) -> None:
     document = json.loads((Path(__file__).resolve().parents[2] / "docs/api/eligibility-openapi.json").read_text())
     published = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
-    assert {(path, method) for path, methods in ROUTES for method in methods} == published
+    assert {(path, method) for path, methods in routes_for(Stage.SEAMLESS) for method in methods} == published
     methods = _template(dev5, "eligibility").find_resources("AWS::ApiGateway::Method")
     assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
 
@@ -112,3 +115,35 @@ def test_the_offers_flow_depends_on_both_integrations_and_is_the_only_stage_four
     assert set(associations) | set(permissions) <= set(flow["DependsOn"])
     (permission,) = permissions.values()
     assert permission["Properties"]["Principal"] == "connect.amazonaws.com"
+
+
+def _methods(synthesis: Synthesis) -> set[tuple[str, str]]:
+    """(resource path, HTTP method) of every API Gateway method in the eligibility template."""
+    template = synthesis.template("eligibility")
+    resources = template["Resources"]
+
+    def path_of(logical_id: str) -> str:
+        resource = resources[logical_id]["Properties"]
+        parent = resource["ParentId"]
+        prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+        return f"{prefix}/{resource['PathPart']}"
+
+    return {
+        (path_of(method["Properties"]["ResourceId"]["Ref"]), method["Properties"]["HttpMethod"])
+        for method in resources.values()
+        if method["Type"] == "AWS::ApiGateway::Method" and "Ref" in method["Properties"]["ResourceId"]
+    }
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_next_best_action_route_arrives_at_stage_5_with_iam_and_stage_4_keeps_its_routes(
+    syntheses: Mapping[tuple[str, Stage], Synthesis], env: str
+) -> None:
+    path, (method,) = NEXT_BEST_ACTION_ROUTE
+    stage4, stage5 = _methods(syntheses[env, Stage.ORCHESTRATED]), _methods(syntheses[env, Stage.SEAMLESS])
+    assert (path, method) not in stage4
+    assert stage4 == {(p, m) for p, methods in ROUTES for m in methods}
+    assert stage5 == stage4 | {(path, method)}
+    template = Template.from_json(syntheses[env, Stage.SEAMLESS].template("eligibility"))
+    methods = template.find_resources("AWS::ApiGateway::Method", {"Properties": {"HttpMethod": method}})
+    assert {m["Properties"]["AuthorizationType"] for m in methods.values()} == {"AWS_IAM"}
