@@ -65,6 +65,7 @@ stages: $(BIN)/.installed ## print the maturity table and the stacks of each sta
 
 bench: $(BIN)/.installed ## run the benchmarks (figures for the closing notes)
 	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only --benchmark-columns=min,median,mean,max -q
+	PYTHONPATH=.:lambdas $(BIN)/python -m benchmarks.seamless.bench_state_fanout
 
 clean: ## remove generated output (keeps .venv and node_modules)
 	rm -rf $(CDK_OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
