@@ -18,11 +18,14 @@ from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.eligibility_service_stack import EligibilityServiceStack
 from infra.stacks.experience_pathway_stack import ExperiencePathwayStack
 from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.next_action_contact_centre_stack import NextActionContactCentreStack
 from infra.stacks.offers_contact_centre_stack import OffersContactCentreStack
 from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stacks.profile_service_stack import ProfileServiceStack
 from infra.stacks.propensity_stack import PropensityStack
+from infra.stacks.rescoring_stack import RescoringStack
+from infra.stacks.state_fanout_stack import StateFanoutStack
 from infra.stages import Stage
 
 
@@ -121,6 +124,34 @@ CAPABILITIES: tuple[Capability, ...] = (
         summary="anomaly-detection alarms on business and service metrics, journey health, routing to owning teams",
         stack=AnomalyAlertsStack,
         depends_on=("foundation", "profiles", "experience-pathway"),
+    ),
+    Capability(
+        name="state-fanout",
+        stage=Stage.SEAMLESS,
+        summary="customer-table stream to CustomerStateChanged events on the bus: changes only, in order, once each",
+        stack=StateFanoutStack,
+        depends_on=("foundation", "customer-domain"),
+    ),
+    Capability(
+        name="realtime-rescoring",
+        stage=Stage.SEAMLESS,
+        summary="propensity rescored on model-relevant state changes (debounced, rules fallback), kept in live state",
+        stack=RescoringStack,
+        depends_on=("foundation", "customer-domain", "propensity", "state-fanout"),
+    ),
+    Capability(
+        name="next-action-contact-centre",
+        stage=Stage.SEAMLESS,
+        summary="next-best-action lookup for contact flows, inbound flow whose agent whisper says the next best action",
+        stack=NextActionContactCentreStack,
+        depends_on=(
+            "foundation",
+            "customer-domain",
+            "contact-centre",
+            "personalised-contact-centre",
+            "propensity",
+            "eligibility",
+        ),
     ),
 )
 
