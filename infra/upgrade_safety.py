@@ -33,9 +33,10 @@ REPLACEMENT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
     "AWS::Connect::Instance": ("IdentityManagementType", "InstanceAlias", "DirectoryId"),
 }
 
-# Resources a stage may replace by design: a function's published version is named after its
-# code and configuration, and CodeDeploy shifts the alias from the old version to the new one.
-REPLACEABLE_TYPES = frozenset({"AWS::Lambda::Version"})
+# Resources a stage may replace by design, being immutable snapshots named after their content:
+# a function's published version (CodeDeploy shifts the alias from the old version to the new one)
+# and a REST API deployment (a stage that adds a route creates a new one and the API stage moves to it).
+REPLACEABLE_TYPES = frozenset({"AWS::Lambda::Version", "AWS::ApiGateway::Deployment"})
 
 _POLICY_STRENGTH = {"Delete": 0, "Snapshot": 1, "RetainExceptOnCreate": 2, "Retain": 3}
 

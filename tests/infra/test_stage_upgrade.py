@@ -84,10 +84,19 @@ def test_a_stateless_change_and_an_added_resource_are_allowed(stage1: dict[str, 
     assert upgrade_violations(stage1, after) == []
 
 
-def test_a_new_function_version_is_not_a_violation(stage1: dict[str, dict]) -> None:
+@pytest.mark.parametrize(
+    ("resource_type", "old_id", "new_id"),
+    [
+        ("AWS::Lambda::Version", "FnCurrentVersionabc", "FnCurrentVersiondef"),
+        ("AWS::ApiGateway::Deployment", "ApiDeploymentabc", "ApiDeploymentdef"),  # a stage that adds a route
+    ],
+)
+def test_a_new_immutable_snapshot_is_not_a_violation(
+    stage1: dict[str, dict], resource_type: str, old_id: str, new_id: str
+) -> None:
     before = copy.deepcopy(stage1)
     stack = next(iter(before))
-    before[stack]["Resources"]["FnCurrentVersionabc"] = {"Type": "AWS::Lambda::Version", "Properties": {}}
+    before[stack]["Resources"][old_id] = {"Type": resource_type, "Properties": {}}
     after = copy.deepcopy(stage1)
-    after[stack]["Resources"]["FnCurrentVersiondef"] = {"Type": "AWS::Lambda::Version", "Properties": {}}
+    after[stack]["Resources"][new_id] = {"Type": resource_type, "Properties": {}}
     assert upgrade_violations(before, after) == []
