@@ -370,6 +370,8 @@ def live_state(ledger: Ledger, *, previous: LiveState, version: int, policy: Pol
         ),
         journey_stage=journey_stage(ledger),
         propensity=previous.propensity,
+        propensity_model=previous.propensity_model,
+        propensity_scored_at=previous.propensity_scored_at,
         version=version,
         updated_at=now,
     )

@@ -148,10 +148,12 @@ def test_a_shuffled_and_replayed_batch_gives_the_identical_state_and_triggers(or
     assert _final(decoded(*order)) == _final(decoded(*BATCH))
 
 
-def test_the_projection_carries_propensity_over() -> None:
-    previous = LiveState(propensity={"churn": 0.4})
+def test_the_projection_carries_propensity_and_its_model_version_over() -> None:
+    previous = LiveState(propensity={"churn": 0.4}, propensity_model="xgb-0123456789abcdef", propensity_scored_at=NOW)
     state = live_state(Ledger(), previous=previous, version=3, policy=POLICY, now=NOW)
     assert state.propensity == {"churn": 0.4}
+    assert state.propensity_model == "xgb-0123456789abcdef"
+    assert state.propensity_scored_at == NOW
     assert state.version == 3
     assert isinstance(InMemoryStateStore().load_many(["x"])["x"].ledger, Ledger)
 
