@@ -3,17 +3,24 @@
 The function needs both images to tell what changed: a stream configured with
 another view type is a deployment error, reported as a failed record (so the
 batch stops and alarms) rather than published as a change with no fields.
+The event processor's `ledger` (up to thousands of event ids per STATE item)
+is never published, so it is not even deserialized.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, StreamViewType
+from boto3.dynamodb.types import TypeDeserializer
 
 from omni_domain.constants import CUSTOMER_PARTITION_KEY, CUSTOMER_SORT_KEY
 from state_publisher.changes import ItemChange, StreamEventName
+
+UNREAD_ATTRIBUTES = frozenset({"ledger"})
+_deserializer = TypeDeserializer()
 
 
 class InvalidStreamRecordError(Exception):
@@ -40,9 +47,16 @@ def decode_change(record: DynamoDBRecord) -> ItemChange:
         event_name=cast(StreamEventName, record.event_name.name),
         sequence=stream.sequence_number,
         occurred_at=datetime.fromtimestamp(created, UTC),
-        old_image=stream.old_image,
-        new_image=stream.new_image,
+        old_image=_image(stream.get("OldImage")),
+        new_image=_image(stream.get("NewImage")),
     )
+
+
+def _image(image: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An image in DynamoDB JSON as Python values (numbers as Decimal), without the attributes never read."""
+    return {
+        name: _deserializer.deserialize(value) for name, value in (image or {}).items() if name not in UNREAD_ATTRIBUTES
+    }
 
 
 def customer_of(raw: dict[str, object]) -> str | None:

@@ -92,3 +92,14 @@ def test_unchanged_records_write_no_idempotency_record() -> None:
     fanout = _fanout(RecordingPublisher(), store)
     failed, _ = _run(fanout, stream_event(stream_record("MODIFY", old=old, new=new)))
     assert (failed, fanout.report.unchanged, store.records) == ([], 1, {})
+
+
+def test_the_ledger_is_not_even_deserialized() -> None:
+    # A STATE item's ledger can hold thousands of ids and is never published: decoding skips it, so even an
+    # attribute the deserializer would refuse there changes nothing.
+    record = _insert("gc-1")
+    record["dynamodb"]["NewImage"]["ledger"] = {"UNKNOWN_TYPE": "x"}
+    publisher = RecordingPublisher()
+    failed, _ = _run(_fanout(publisher), stream_event(record))
+    assert failed == []
+    assert [change.customer_id for change in publisher.published] == ["gc-1"]
