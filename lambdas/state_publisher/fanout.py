@@ -70,6 +70,7 @@ class StateFanOut:
         if change is None:
             self.report.unchanged += 1
             return "unchanged"
+        # `_publish` sets it when it really runs; a stored completion answers without calling it.
         self._executed = False
         self._publish_once(change=change)
         if not self._executed:
