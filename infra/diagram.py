@@ -109,6 +109,41 @@ _NAME_PROPERTIES = (
     "Name",
 )
 _NAMED_TYPES = frozenset(KIND)
+# The service an ARN names, per resource type: an ARN settles which of two same-named resources it means.
+_SERVICE: Mapping[str, str] = {
+    "AWS::S3::Bucket": "s3",
+    "AWS::DynamoDB::Table": "dynamodb",
+    "AWS::Kinesis::Stream": "kinesis",
+    "AWS::KinesisFirehose::DeliveryStream": "firehose",
+    "AWS::Events::EventBus": "events",
+    "AWS::SQS::Queue": "sqs",
+    "AWS::SNS::Topic": "sns",
+    "AWS::Lambda::Function": "lambda",
+    "AWS::ApiGateway::RestApi": "apigateway",
+    "AWS::StepFunctions::StateMachine": "states",
+    "AWS::Glue::Job": "glue",
+    "AWS::Connect::Instance": "connect",
+    "AWS::SageMaker::Endpoint": "sagemaker",
+}
+_BUS = frozenset({"AWS::Events::EventBus"})
+# Words in an environment variable's name that say which kind of resource its value names.
+_VARIABLE_HINTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("BUS", _BUS),
+    ("STREAM", frozenset({"AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream"})),
+    ("TABLE", frozenset({"AWS::DynamoDB::Table"})),
+    ("QUEUE", frozenset({"AWS::SQS::Queue"})),
+    ("TOPIC", frozenset({"AWS::SNS::Topic"})),
+    ("BUCKET", frozenset({"AWS::S3::Bucket"})),
+    ("ENDPOINT", frozenset({"AWS::SageMaker::Endpoint"})),
+    ("STATE", frozenset({"AWS::StepFunctions::StateMachine"})),
+)
+
+
+def _hint_for(variable: str) -> frozenset[str]:
+    """The resource types an environment variable's name points to (EVENT_BUS_NAME: an event bus)."""
+    words = set(variable.upper().split("_"))
+    return frozenset().union(*(types for word, types in _VARIABLE_HINTS if word in words))
+
 
 # Functions the CDK adds for its own custom resources: supporting, not part of the design.
 _CDK_HELPER_FUNCTION = re.compile(
@@ -150,7 +185,7 @@ class Assembly:
     """The stacks of one cloud assembly, with what is needed to follow references between them."""
 
     stacks: dict[str, StackTemplate]
-    _names: list[tuple[str, str, str]] = field(default_factory=list)  # (flattened name, stack, logical id)
+    _names: list[tuple[str, str, str, str]] = field(default_factory=list)  # (flattened name, stack, logical id, type)
 
     def __post_init__(self) -> None:
         for stack in sorted(self.stacks.values(), key=lambda s: s.name):
@@ -162,7 +197,7 @@ class Assembly:
                     if key in properties:
                         name = _flatten(properties[key])
                         if name is not None and name.strip(_WILDCARD):
-                            self._names.append((name, stack.name, logical_id))
+                            self._names.append((name, stack.name, logical_id, resource["Type"]))
                         break
 
     @classmethod
@@ -186,22 +221,28 @@ class Assembly:
     def resource(self, stack: str, logical_id: str) -> dict[str, Any] | None:
         return self.stacks[stack].resources.get(logical_id) if stack in self.stacks else None
 
-    def refs(self, value: Any, stack: str) -> list[tuple[str, str]]:
-        """The (stack, logical id) resources a template value points at, through outputs and names."""
+    def refs(self, value: Any, stack: str, hint: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """The (stack, logical id) resources a template value points at, through outputs and names.
+
+        `hint`: the resource types a bare name most likely names (an event bus name may
+        also be a stream's); a name that stays ambiguous across types is not followed.
+        """
         found: list[tuple[str, str]] = []
-        self._collect(value, stack, found)
+        self._collect(value, stack, found, hint)
         return sorted(set(found))
 
-    def _collect(self, value: Any, stack: str, found: list[tuple[str, str]]) -> None:
+    def _collect(self, value: Any, stack: str, found: list[tuple[str, str]], hint: frozenset[str]) -> None:
         if isinstance(value, str):
-            found.extend(self._by_name(value))
+            found.extend(self._by_name(value, hint))
         elif isinstance(value, list):
             for item in value:
-                self._collect(item, stack, found)
+                self._collect(item, stack, found, hint)
         elif isinstance(value, dict):
-            self._collect_intrinsic(value, stack, found)
+            self._collect_intrinsic(value, stack, found, hint)
 
-    def _collect_intrinsic(self, value: dict[str, Any], stack: str, found: list[tuple[str, str]]) -> None:
+    def _collect_intrinsic(
+        self, value: dict[str, Any], stack: str, found: list[tuple[str, str]], hint: frozenset[str]
+    ) -> None:
         if isinstance(value.get("Ref"), str):
             if not value["Ref"].startswith("AWS::"):
                 found.append(self._follow(stack, value["Ref"]))
@@ -213,26 +254,26 @@ class Assembly:
             owner = self.stacks.get(spec.get("StackName"))
             output = owner.template.get("Outputs", {}).get(spec.get("OutputName")) if owner else None
             if owner and output is not None:
-                self._collect(output.get("Value"), owner.name, found)
+                self._collect(output.get("Value"), owner.name, found, hint)
         elif "Fn::ImportValue" in value:
-            self._collect_export(value["Fn::ImportValue"], found)
+            self._collect_export(value["Fn::ImportValue"], found, hint)
         elif "Fn::Join" in value:
             # A name or ARN built from parts: match it whole first, else look inside it.
-            by_name = self._by_name(_flatten(value))
+            by_name = self._by_name(_flatten(value), hint)
             found.extend(by_name)
             if not by_name:
-                self._collect(value["Fn::Join"][1], stack, found)
+                self._collect(value["Fn::Join"][1], stack, found, hint)
         else:
             for item in value.values():
-                self._collect(item, stack, found)
+                self._collect(item, stack, found, hint)
 
-    def _collect_export(self, export: Any, found: list[tuple[str, str]]) -> None:
+    def _collect_export(self, export: Any, found: list[tuple[str, str]], hint: frozenset[str]) -> None:
         wanted = _flatten(export)
         for stack in self.stacks.values():
             for output in stack.template.get("Outputs", {}).values():
                 name = output.get("Export", {}).get("Name")
                 if name is not None and _flatten(name) == wanted:
-                    self._collect(output.get("Value"), stack.name, found)
+                    self._collect(output.get("Value"), stack.name, found, hint)
 
     def _follow(self, stack: str, logical_id: str) -> tuple[str, str]:
         """Aliases and versions stand for their function."""
@@ -243,10 +284,21 @@ class Assembly:
                 return self._follow(stack, function["Ref"])
         return stack, logical_id
 
-    def _by_name(self, text: str | None) -> list[tuple[str, str]]:
+    def _by_name(self, text: str | None, hint: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """Resources named by a literal name or ARN; an ARN's service, or else the hint, settles a shared name."""
         if not text:
             return []
-        return [(stack, logical_id) for name, stack, logical_id in self._names if _name_matches(text, name)]
+        matches = [
+            (stack, logical_id, kind) for name, stack, logical_id, kind in self._names if _name_matches(text, name)
+        ]
+        service = text.split(":")[2] if text.startswith("arn:") and text.count(":") >= 2 else ""
+        if service and service != _WILDCARD:
+            matches = [match for match in matches if _SERVICE.get(match[2]) == service]
+        elif hint:
+            matches = [match for match in matches if match[2] in hint] or matches
+        if len({kind for _, _, kind in matches}) > 1:
+            return []  # the same name for resources of different types: not a reference we can follow
+        return [(stack, logical_id) for stack, logical_id, _ in matches]
 
     # -- describing ------------------------------------------------------------------------
 
@@ -332,7 +384,8 @@ def _event_source_mapping(c: _FlowContext, properties: Mapping[str, Any]) -> Ite
 
 def _events_rule(c: _FlowContext, properties: Mapping[str, Any]) -> Iterator[Flow]:
     pattern = properties.get("EventPattern") or {}
-    sources = c.ends(properties.get("EventBusName")) + c.ends(pattern.get("detail"))
+    bus = [c.assembly.endpoint(*ref) for ref in c.assembly.refs(properties.get("EventBusName"), c.stack, _BUS)]
+    sources = bus + c.ends(pattern.get("detail"))
     if not sources:
         origin = ", ".join(sorted(pattern.get("source", []))) or properties.get("ScheduleExpression", "schedule")
         sources = [Endpoint("", str(origin))]
@@ -384,7 +437,7 @@ def _function_environment(c: _FlowContext, properties: Mapping[str, Any]) -> Ite
     """A function configured with another stack's table, bus, stream... reads or writes it."""
     variables = (properties.get("Environment") or {}).get("Variables") or {}
     for variable, value in sorted(variables.items()):
-        for ref in c.assembly.refs(value, c.stack):
+        for ref in c.assembly.refs(value, c.stack, _hint_for(variable)):
             resource_type = (c.assembly.resource(*ref) or {}).get("Type")
             if ref[0] != c.stack and resource_type in _DATA_TYPES:
                 yield Flow(c.here, c.assembly.endpoint(*ref), f"uses ({variable})")

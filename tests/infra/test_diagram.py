@@ -133,3 +133,48 @@ def test_cdk_helper_functions_and_plumbing_count_as_supporting() -> None:
     )
     assert phrases == ["2 tables", "1 function"]
     assert supporting == 2
+
+
+def test_a_name_shared_by_two_kinds_of_resource_is_settled_by_the_arn_or_the_variable_name() -> None:
+    shared = "omni-customer-events"
+    owner = StackTemplate(
+        "o",
+        _template(
+            {
+                "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": shared}},
+                "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": shared}},
+            }
+        ),
+    )
+    user = StackTemplate(
+        "u",
+        _template(
+            {
+                "Fn": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {"Environment": {"Variables": {"EVENT_BUS_NAME": shared, "WHATEVER": shared}}},
+                },
+                "Rule": {
+                    "Type": "AWS::Events::Rule",
+                    "Properties": {
+                        "EventBusName": shared,
+                        "Targets": [
+                            {
+                                "Arn": {
+                                    "Fn::Join": [
+                                        "",
+                                        ["arn:aws:kinesis:eu-west-2:", {"Ref": "AWS::AccountId"}, f":stream/{shared}"],
+                                    ]
+                                }
+                            }
+                        ],
+                    },
+                },
+            }
+        ),
+    )
+    flows = {(f.source, f.target, f.via) for f in data_flows(Assembly({"o": owner, "u": user}))}
+    assert flows == {
+        (Endpoint("u", "function Fn"), Endpoint("o", "event bus Bus"), "uses (EVENT_BUS_NAME)"),
+        (Endpoint("o", "event bus Bus"), Endpoint("o", "stream Stream"), "EventBridge rule"),
+    }
