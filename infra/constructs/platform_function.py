@@ -19,7 +19,6 @@ from pathlib import Path
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -29,6 +28,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import PlatformConfig
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
 from infra.constructs.log_group import encrypted_log_group
 from infra.constructs.secure_queue import DeadLetterQueue
@@ -143,17 +143,8 @@ class PlatformFunction(Construct):
         self._acknowledge(config, asynchronous=asynchronous, reserved=reserved)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, topic: sns.ITopic, what: str) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            f"{construct_id}Alarm",
-            alarm_description=f"{self.function.node.path}: {what} in the last minute",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        description = f"{self.function.node.path}: {what} in the last minute"
+        (alarm,) = alarm_at_or_above(self, topic, [Watch(f"{construct_id}Alarm", metric, 1, description)])
         return alarm
 
     def _acknowledge(self, config: PlatformConfig, *, asynchronous: bool, reserved: int | None) -> None:

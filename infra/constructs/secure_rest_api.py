@@ -16,8 +16,6 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -25,6 +23,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import PlatformConfig
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge
 from infra.constructs.log_group import encrypted_log_group
 
@@ -140,7 +139,6 @@ class SecureRestApi(Construct):
         )
 
     def _alarms(self, handler: lambda_.IFunction, topic: sns.ITopic, p99_latency_ms: int) -> None:
-        action = cw_actions.SnsAction(topic)
         five_minutes = Duration.minutes(5)
         alarms = {
             "ServerErrors": (self.api.metric_server_error(period=five_minutes, statistic="Sum"), 1, "5xx answers"),
@@ -151,20 +149,14 @@ class SecureRestApi(Construct):
             ),
             "Throttles": (handler.metric_throttles(period=five_minutes), 1, "throttled function invocations"),
         }
-        self.alarms = []
-        for construct_id, (metric, threshold, what) in alarms.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{construct_id}Alarm",
-                alarm_description=f"{self.api.rest_api_name}: {what}",
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
-            self.alarms.append(alarm)
+        self.alarms = alarm_at_or_above(
+            self,
+            topic,
+            (
+                Watch(f"{construct_id}Alarm", metric, threshold, f"{self.api.rest_api_name}: {what}")
+                for construct_id, (metric, threshold, what) in alarms.items()
+            ),
+        )
         self.server_errors_alarm = self.alarms[0]
 
     def _acknowledge(self) -> None:

@@ -11,14 +11,13 @@ silently. Invalid records go to their own dead-letter queue with the reason.
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.secure_queue import DeadLetterQueue
@@ -149,36 +148,28 @@ class ExperiencePathwayStack(PlatformStack):
 
     def _alarms(self, alerts: sns.ITopic) -> None:
         """Falling behind the stream, dead letters of either kind: each alerts the platform team."""
-        action = cw_actions.SnsAction(alerts)
         five_minutes = Duration.minutes(5)
-        for construct_id, metric, threshold, what in (
+        alarm_at_or_above(
+            self,
+            alerts,
             (
-                "IteratorAge",
-                self.processor.function.metric("IteratorAge", statistic="Maximum", period=five_minutes),
-                60_000,
-                "the event processor is a minute or more behind the stream",
+                Watch(
+                    "IteratorAgeAlarm",
+                    self.processor.function.metric("IteratorAge", statistic="Maximum", period=five_minutes),
+                    60_000,
+                    "the event processor is a minute or more behind the stream",
+                ),
+                Watch(
+                    "InvalidEventsWaitingAlarm",
+                    self.invalid_events.metric_approximate_number_of_messages_visible(period=five_minutes),
+                    1,
+                    "invalid customer events are waiting in their dead-letter queue",
+                ),
+                Watch(
+                    "FailedBatchesWaitingAlarm",
+                    self.failed_batches.metric_approximate_number_of_messages_visible(period=five_minutes),
+                    1,
+                    "stream records the processor gave up on are waiting in the on-failure queue",
+                ),
             ),
-            (
-                "InvalidEventsWaiting",
-                self.invalid_events.metric_approximate_number_of_messages_visible(period=five_minutes),
-                1,
-                "invalid customer events are waiting in their dead-letter queue",
-            ),
-            (
-                "FailedBatchesWaiting",
-                self.failed_batches.metric_approximate_number_of_messages_visible(period=five_minutes),
-                1,
-                "stream records the processor gave up on are waiting in the on-failure queue",
-            ),
-        ):
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{construct_id}Alarm",
-                alarm_description=what,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
+        )

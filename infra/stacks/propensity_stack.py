@@ -19,8 +19,6 @@ import json
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, Size
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -30,6 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from eligibility.attributes import MODEL_ATTRIBUTES
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, wildcard_resource_finding
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
@@ -434,24 +433,19 @@ class PropensityStack(PlatformStack):
 
     def _alarm(self, foundation: FoundationStack) -> None:
         """Failed (including gated out by AUC), timed out or aborted retraining alerts the platform team."""
-        action = cw_actions.SnsAction(foundation.alert_topic_for(self))
         state_machine = self.state_machine
-        for construct_id, metric, what in (
-            ("RetrainingFailed", state_machine.metric_failed, "failed or was gated out (AUC below threshold)"),
-            ("RetrainingTimedOut", state_machine.metric_timed_out, "timed out"),
-            ("RetrainingAborted", state_machine.metric_aborted, "was aborted"),
-        ):
-            alarm = cloudwatch.Alarm(
-                self,
-                construct_id,
-                alarm_description=f"Propensity retraining {what}",
-                metric=metric(period=Duration.minutes(5)),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
+        alarm_at_or_above(
+            self,
+            foundation.alert_topic_for(self),
+            (
+                Watch(construct_id, metric(period=Duration.minutes(5)), 1, f"Propensity retraining {what}")
+                for construct_id, metric, what in (
+                    ("RetrainingFailed", state_machine.metric_failed, "failed or was gated out (AUC below threshold)"),
+                    ("RetrainingTimedOut", state_machine.metric_timed_out, "timed out"),
+                    ("RetrainingAborted", state_machine.metric_aborted, "was aborted"),
+                )
+            ),
+        )
 
 
 def _instance_type(name: str) -> ec2.InstanceType:

@@ -16,13 +16,12 @@ on-failure queue: nothing is dropped silently.
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
@@ -133,30 +132,22 @@ class StateFanoutStack(PlatformStack):
 
     def _alarms(self, alerts: sns.ITopic) -> None:
         """Channels would see stale state: falling behind the stream, or changes given up on."""
-        action = cw_actions.SnsAction(alerts)
         five_minutes = Duration.minutes(5)
-        for construct_id, metric, threshold, what in (
+        alarm_at_or_above(
+            self,
+            alerts,
             (
-                "IteratorAge",
-                self.publisher.function.metric("IteratorAge", statistic="Maximum", period=five_minutes),
-                30_000,
-                "state changes reach channels 30 seconds or more late: the publisher is behind the stream",
+                Watch(
+                    "IteratorAgeAlarm",
+                    self.publisher.function.metric("IteratorAge", statistic="Maximum", period=five_minutes),
+                    30_000,
+                    "state changes reach channels 30 seconds or more late: the publisher is behind the stream",
+                ),
+                Watch(
+                    "FailedChangesWaitingAlarm",
+                    self.failed_changes.metric_approximate_number_of_messages_visible(period=five_minutes),
+                    1,
+                    "customer-table changes the publisher gave up on are waiting in the on-failure queue",
+                ),
             ),
-            (
-                "FailedChangesWaiting",
-                self.failed_changes.metric_approximate_number_of_messages_visible(period=five_minutes),
-                1,
-                "customer-table changes the publisher gave up on are waiting in the on-failure queue",
-            ),
-        ):
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{construct_id}Alarm",
-                alarm_description=what,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(action)
+        )
