@@ -23,13 +23,18 @@ def schema_documents() -> dict[str, str]:
     return {name: json.dumps(schema, indent=2, sort_keys=True) + "\n" for name, schema in documents.items()}
 
 
-def main(argv: list[str]) -> int:
+def write_documents(documents: dict[str, str], argv: list[str]) -> int:
+    """Write `documents` (as `schema_documents` returns them) below argv[0], by default docs/events."""
     target = Path(argv[0]) if argv else Path("docs/events")
-    for name, content in schema_documents().items():
+    for name, content in documents.items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return write_documents(schema_documents(), argv)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from omni_domain.constants import STATE_CHANGE_SOURCE, STATE_CHANGED_DETAIL_TYPE
+from omni_domain.event_schemas import write_documents
 from state_publisher.changes import CustomerStateChanged
 
 
@@ -32,12 +32,7 @@ def schema_documents() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    target = Path(argv[0]) if argv else Path("docs/events")
-    for name, content in schema_documents().items():
-        path = target / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    return 0
+    return write_documents(schema_documents(), argv)
 
 
 if __name__ == "__main__":
