@@ -11,11 +11,12 @@ template gives their function (intrinsics resolved against the provisioned
 resources, cross-stack references through the exporting stack's outputs).
 
 What moto cannot run is replaced by something observable:
-- an EventBridge rule's targets (Lambda functions, topics) become one sandbox SQS
-  queue per rule, so the events a rule matches "arrive" and can be fed to the
+- an EventBridge rule's targets (Lambda functions, topics) become one sandbox
+  inbox per rule (a CloudWatch Logs group: moto's SQS receive is quadratic in the
+  queue's length), so the events a rule matches "arrive" and can be fed to the
   target's handler (`RuleRoute.target_handlers`);
-- every custom bus gets a catch-all tap rule into a queue (`bus_events`);
-- every topic gets a subscribed queue (`topic_messages`).
+- every custom bus gets a catch-all tap rule into an inbox (`bus_events`);
+- every topic gets a subscribed SQS queue (`topic_messages`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from infra.config import PlatformConfig, config_for
 from infra.platform_app import synthesize
+from sandbox.moto_speedups import faster_dynamodb
 
 PSEUDO_PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
@@ -99,7 +101,7 @@ class RuleRoute:
     bus: str
     pattern: Mapping[str, Any] | None
     schedule: str | None
-    queue_url: str | None  # the sandbox queue standing in for the targets (None: the rule has no targets)
+    inbox: str | None  # the log group standing in for the targets (None: the rule has no targets)
     target_arns: tuple[str, ...]
     target_handlers: tuple[str, ...]  # handler paths of the Lambda targets
 
@@ -403,7 +405,8 @@ class LocalPlatform:
         self.region = config.region
         self.resolver = _Resolver(templates, account=account, region=self.region)
         self.rules: list[RuleRoute] = []
-        self.bus_taps: dict[str, str] = {}  # bus name -> queue url of its catch-all tap
+        self.bus_taps: dict[str, str] = {}  # bus name -> the inbox of its catch-all tap
+        self._read: dict[str, int] = {}  # inbox -> events already returned
         self.topic_taps: dict[str, str] = {}  # topic arn -> queue url subscribed to it
         self._clients: dict[str, Any] = {}
         self._wired: dict[str, tuple[str, str]] = {}  # handler package -> the function its wiring was built for
@@ -596,16 +599,30 @@ class LocalPlatform:
             )
         return bodies
 
+    def queue_depth(self, queue_url: str) -> int:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
     def bus_events(self, key: str) -> list[dict[str, Any]]:
         """Every event put on a custom bus since the last call (the bus's catch-all tap)."""
-        return [json.loads(body) for body in self.drain(self.bus_taps[self.bus(key)])]
+        return self._read_inbox(self.bus_taps[self.bus(key)])
 
     def rule_deliveries(self, key: str) -> list[dict[str, Any]]:
         """The events a rule matched since the last call: what its targets would have received."""
         route = self.rule(key)
-        if route.queue_url is None:
+        if route.inbox is None:
             raise SandboxError(f"rule {route.name} has no targets")
-        return [json.loads(body) for body in self.drain(route.queue_url)]
+        return self._read_inbox(route.inbox)
+
+    def _read_inbox(self, group: str) -> list[dict[str, Any]]:
+        paginator = self.client("logs").get_paginator("filter_log_events")
+        events = [event for page in paginator.paginate(logGroupName=group) for event in page["events"]]
+        events.sort(key=lambda event: (event["timestamp"], event["ingestionTime"]))
+        new = events[self._read.get(group, 0) :]
+        self._read[group] = len(events)
+        return [json.loads(event["message"]) for event in new]
 
     def topic_messages(self, key: str) -> list[dict[str, Any]]:
         """The SNS notifications published to a topic since the last call (subject, message, attributes)."""
@@ -711,10 +728,10 @@ class LocalPlatform:
         name = self.name_of(resource)
         events = self.client("events")
         events.create_event_bus(Name=name)
-        tap = self._sandbox_queue(f"bus-{name}")
+        tap = self._inbox(f"bus/{name}")
         rule = f"{SANDBOX_PREFIX}-tap"
         events.put_rule(Name=rule, EventBusName=name, EventPattern=json.dumps({"account": [self.account]}))
-        events.put_targets(Rule=rule, EventBusName=name, Targets=[{"Id": "tap", "Arn": self._queue_arn(tap)}])
+        events.put_targets(Rule=rule, EventBusName=name, Targets=[{"Id": "tap", "Arn": self._inbox_arn(tap)}])
         self.bus_taps[name] = tap
 
     def _create_rule(self, resource: Resource) -> None:
@@ -732,12 +749,10 @@ class LocalPlatform:
         events = self.client("events")
         events.put_rule(**request)
         targets = props.get("Targets", [])
-        queue_url = None
+        inbox = None
         if targets:
-            queue_url = self._sandbox_queue(f"rule-{name}")
-            events.put_targets(
-                Rule=name, EventBusName=bus, Targets=[{"Id": "sandbox", "Arn": self._queue_arn(queue_url)}]
-            )
+            inbox = self._inbox(f"rule/{name}")
+            events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "sandbox", "Arn": self._inbox_arn(inbox)}])
         handlers = []
         for target in targets:
             for logical_id in self._function_ids(stack, target.get("Arn")):
@@ -750,7 +765,7 @@ class LocalPlatform:
                 bus=bus,
                 pattern=pattern,
                 schedule=props.get("ScheduleExpression"),
-                queue_url=queue_url,
+                inbox=inbox,
                 target_arns=tuple(str(self.resolver.resolve(t.get("Arn"), stack)) for t in targets),
                 target_handlers=tuple(dict.fromkeys(h for h in handlers if h)),
             )
@@ -764,6 +779,14 @@ class LocalPlatform:
                 "QueueUrl"
             ]
         )
+
+    def _inbox(self, purpose: str) -> str:
+        group = f"/{SANDBOX_PREFIX}/{purpose}"
+        self.client("logs").create_log_group(logGroupName=group)
+        return group
+
+    def _inbox_arn(self, group: str) -> str:
+        return f"arn:{PSEUDO_PARTITION}:logs:{self.region}:{self.account}:log-group:{group}"
 
     def _queue_arn(self, queue_url: str) -> str:
         return f"arn:{PSEUDO_PARTITION}:sqs:{self.region}:{self.account}:{queue_url.rsplit('/', 1)[-1]}"
@@ -822,7 +845,11 @@ def local_platform(
     templates = templates or synthesize_templates(env, maturity)
     account = config.account or DEFAULT_ACCOUNT_ID
     # moto answers as the configured account, so ARNs built from the templates match moto's.
-    with _environ({"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}), mock_aws():
+    with (
+        _environ({"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}),
+        mock_aws(),
+        faster_dynamodb(),
+    ):
         boto3.setup_default_session(region_name=config.region)
         try:
             platform = LocalPlatform(config, templates, account=account)

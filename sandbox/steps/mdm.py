@@ -1,0 +1,222 @@
+"""Step 1, customer domain: synthetic source customers, the local matching run, the loader filling the tables.
+
+The run is published to the curated bucket exactly as the Glue job lays it out
+(`glue_jobs.dedupe.write_run` under the stack's MDM prefix, manifest last); the
+S3 "Object Created" event of the manifest goes on the default bus, the
+customer-domain stack's rule delivers it, and the real MDM loader handler loads
+it into the customer and identity-map tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from glue_jobs.dedupe import DedupeResult, dedupe, write_run
+from glue_jobs.evaluation import pairwise_scores
+from glue_jobs.run_layout import new_run_id
+from glue_jobs.synthetic_customers import TRUTH_COLUMN, generate_customers
+from infra.stacks.customer_domain_stack import MDM_PREFIX
+from omni_domain.constants import (
+    CUSTOMER_PARTITION_KEY,
+    CUSTOMER_SORT_KEY,
+    IDENTITY_CUSTOMER_ATTRIBUTE,
+    IDENTITY_PARTITION_KEY,
+    PROFILE_RECORD,
+)
+from omni_domain.identifiers import identifier_key
+from sandbox.context import GoldenCustomer, RunContext
+
+LOADER_HANDLER = "mdm_loader.handler.lambda_handler"
+
+
+class MatchingFailedError(RuntimeError):
+    """The local matching engine could not train on this data set."""
+
+
+@dataclass(frozen=True)
+class MdmResult:
+    source_records: int
+    source_systems: dict[str, int]
+    true_customers: int
+    true_duplicates: int  # records that are a further copy of a customer already seen (the generator's truth)
+    golden_records: int
+    duplicates_found: int  # records merged into another record's golden record
+    precision: float
+    recall: float
+    f1: float
+    identity_links: int
+    ambiguous_identifiers: int
+    run_key: str
+    rule: str
+    loader_summaries: list[dict[str, Any]]
+    golden_ids_resolvable: int
+    golden_ids_unresolvable: int
+    profiles_loaded: int
+    seconds: float
+    population: list[GoldenCustomer] = field(repr=False, default_factory=list)
+    sample_cluster: list[str] = field(default_factory=list)
+
+
+def run(context: RunContext) -> MdmResult:
+    say = context.progress.step("mdm")
+    started = context.progress.elapsed
+    platform = context.platform
+    records = generate_customers(context.sizes.customers, seed=context.sizes.seed)
+    truth = dict(zip(records["source_system"] + ":" + records["source_id"], records[TRUTH_COLUMN], strict=True))
+    systems = Counter(records["source_system"])
+    say(f"{len(records):,} source records of {records[TRUTH_COLUMN].nunique():,} customers in {len(systems)} systems")
+    try:
+        result = dedupe(records.drop(columns=TRUTH_COLUMN), progress=say)
+    except ValueError as error:  # Splink refuses a model it cannot estimate (seen on some small data sets)
+        raise MatchingFailedError(
+            f"the matching engine could not train on {len(records):,} records (seed {context.sizes.seed}): "
+            f"{error}. Try another --customers (3000 is known to work) or --seed."
+        ) from error
+    scores = pairwise_scores(result.clusters, truth)
+    say(f"{len(result.golden_records):,} golden records; {scores.summary()}")
+
+    run_id = new_run_id(context.now)
+    key = _publish(context, result, run_id)
+    route = next(rule for rule in platform.rules if LOADER_HANDLER in rule.target_handlers)
+    _announce(context, key)
+    summaries = []
+    for delivered in platform.rule_deliveries(route.name):
+        summaries.append(platform.invoke(LOADER_HANDLER, delivered))
+    say(f"rule {route.name} delivered {len(summaries)} manifest event(s) to the loader")
+    resolvable, unresolvable, profiles = _check_resolution(context, result)
+    say(f"{resolvable:,} golden ids resolve through the identity map, {unresolvable} do not")
+    biggest = max(result.golden_records, key=lambda record: len(record.survived.members))
+    return MdmResult(
+        source_records=len(records),
+        source_systems=dict(sorted(systems.items())),
+        true_customers=int(records[TRUTH_COLUMN].nunique()),
+        true_duplicates=len(records) - int(records[TRUTH_COLUMN].nunique()),
+        golden_records=len(result.golden_records),
+        duplicates_found=len(records) - len(result.golden_records),
+        precision=scores.precision,
+        recall=scores.recall,
+        f1=scores.f1,
+        identity_links=len(result.links.links),
+        ambiguous_identifiers=len(result.links.ambiguous),
+        run_key=key,
+        rule=route.name,
+        loader_summaries=summaries,
+        golden_ids_resolvable=resolvable,
+        golden_ids_unresolvable=unresolvable,
+        profiles_loaded=profiles,
+        seconds=context.progress.elapsed - started,
+        population=_population(context, result),
+        sample_cluster=[f"{biggest.golden_id} <- {', '.join(biggest.survived.members)}"],
+    )
+
+
+def _publish(context: RunContext, result: DedupeResult, run_id: str) -> str:
+    """Upload the run in the published layout under the MDM prefix, the manifest last; returns its key."""
+    local = context.workdir / "mdm"
+    manifest = write_run(result, local, run_id)
+    s3 = context.platform.client("s3")
+    bucket = context.platform.bucket(_curated_bucket_suffix(context))
+    files = sorted(path for path in local.rglob("*") if path.is_file() and path != manifest)
+    for path in [*files, manifest]:
+        s3.put_object(Bucket=bucket, Key=MDM_PREFIX + path.relative_to(local).as_posix(), Body=path.read_bytes())
+    return MDM_PREFIX + manifest.relative_to(local).as_posix()
+
+
+def _curated_bucket_suffix(context: RunContext) -> str:
+    return f"curated-{context.platform.account}-{context.platform.region}"
+
+
+def _announce(context: RunContext, key: str) -> None:
+    """What S3 puts on the default bus for the manifest (EventBridge notifications of the curated bucket)."""
+    platform = context.platform
+    bucket = platform.bucket(_curated_bucket_suffix(context))
+    head = platform.client("s3").head_object(Bucket=bucket, Key=key)
+    detail = {
+        "version": "0",
+        "bucket": {"name": bucket},
+        "object": {
+            "key": key,
+            "size": head["ContentLength"],
+            "etag": head["ETag"].strip('"'),
+            "sequencer": hashlib.sha256(key.encode()).hexdigest()[:18].upper(),
+        },
+        "request-id": uuid.uuid4().hex[:16].upper(),
+        "requester": platform.account,
+        "source-ip-address": "198.51.100.7",
+        "reason": "PutObject",
+    }
+    platform.client("events").put_events(
+        Entries=[
+            {
+                "Source": "aws.s3",
+                "DetailType": "Object Created",
+                "Resources": [f"arn:aws:s3:::{bucket}"],
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
+
+
+def _scan(context: RunContext, table: str, projection: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    paginator = context.platform.client("dynamodb").get_paginator("scan")
+    return [
+        item
+        for page in paginator.paginate(TableName=table, ProjectionExpression=projection, ExpressionAttributeNames=names)
+        for item in page["Items"]
+    ]
+
+
+def _check_resolution(context: RunContext, result: DedupeResult) -> tuple[int, int, int]:
+    """Golden ids whose every member record resolves to them through the identity map, and profiles present."""
+    platform = context.platform
+    identity = {
+        item[IDENTITY_PARTITION_KEY]["S"]: item[IDENTITY_CUSTOMER_ATTRIBUTE]["S"]
+        for item in _scan(
+            context,
+            platform.table("identity-map"),
+            "#k, #c",
+            {"#k": IDENTITY_PARTITION_KEY, "#c": IDENTITY_CUSTOMER_ATTRIBUTE},
+        )
+    }
+    profiles = {
+        item[CUSTOMER_PARTITION_KEY]["S"]
+        for item in _scan(
+            context, platform.table("customers"), "#k, #r", {"#k": CUSTOMER_PARTITION_KEY, "#r": CUSTOMER_SORT_KEY}
+        )
+        if item[CUSTOMER_SORT_KEY]["S"] == PROFILE_RECORD
+    }
+    resolvable = 0
+    for record in result.golden_records:
+        members_resolve = all(
+            identity.get(identifier_key("source", member)) == record.golden_id for member in record.survived.members
+        )
+        resolvable += members_resolve and record.golden_id in profiles
+    return resolvable, len(result.golden_records) - resolvable, len(profiles)
+
+
+def _population(context: RunContext, result: DedupeResult) -> list[GoldenCustomer]:
+    """The golden customers the journeys address, each with a hidden intent (what the propensity model learns)."""
+    rng = context.rng
+    people = []
+    for record in result.golden_records:
+        values = record.survived.values
+
+        def value(name: str, values: Any = values) -> str | None:
+            found = values.get(name)
+            return found.value if found is not None else None
+
+        people.append(
+            GoldenCustomer(
+                golden_id=record.golden_id,
+                first_name=value("first_name"),
+                email=value("email"),
+                phone=value("phone"),
+                intent=round(rng.betavariate(1.2, 3.0), 4),
+            )
+        )
+    return people
