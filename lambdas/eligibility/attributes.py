@@ -9,7 +9,8 @@ is sent, so the data preparation job must give its training columns these names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Literal, get_args
 
 from omni_domain.models import CartStatus, Channel, CustomerView, JourneyStage, Purpose
@@ -69,8 +70,8 @@ def customer_facts(view: CustomerView, *, now: datetime) -> Facts:
         for purpose, decision in purposes.items()
     }
     facts: Facts = {
-        "spend_30d": float(state.rolling_spend.last_30_days),
-        "spend_365d": float(state.rolling_spend.last_365_days),
+        "spend_30d": _spend_within(state.rolling_spend.last_30_days, days=30, computed_at=state.updated_at, now=now),
+        "spend_365d": _spend_within(state.rolling_spend.last_365_days, days=365, computed_at=state.updated_at, now=now),
         "tenure_days": float(max(0, (now - view.created_at).days)),
         "age_years": _age(view.attributes.date_of_birth, now.date()),
         **{name: float(state.counters.get(name, 0)) for name in COUNTERS},
@@ -91,6 +92,20 @@ def customer_facts(view: CustomerView, *, now: datetime) -> Facts:
 def model_features(facts: Facts, *, product: str) -> dict[str, Fact]:
     """The raw attributes the propensity endpoint encodes with the feature definition saved with the model."""
     return {"product": product, **{name: facts.get(name) for name in MODEL_ATTRIBUTES}}
+
+
+def _spend_within(stored: Decimal, *, days: int, computed_at: datetime | None, now: datetime) -> float:
+    """The rolling spend as of `now`, not as of the customer's last event.
+
+    The event processor computes the windows when an event arrives; a customer
+    who stopped buying sends no events, so the stored window never shrinks. With
+    no event since `computed_at`, every purchase in it is at least that old: once
+    a whole window has passed the spend is zero (the lapsed customers the
+    policies look for); within it, the stored value is the best bound we have.
+    """
+    if computed_at is not None and now - computed_at >= timedelta(days=days):
+        return 0.0
+    return float(stored)
 
 
 def _age(born: date | None, today: date) -> float | None:

@@ -42,6 +42,19 @@ def test_given_a_full_customer_when_read_then_every_attribute_but_the_score_has_
     assert facts["consent.email.marketing"] is False  # no recorded decision is no consent
 
 
+def test_spend_windows_age_out_when_the_customer_has_sent_no_event_for_a_whole_window() -> None:
+    # Given spend stored with the state as of the customer's last event, 40 days ago
+    spend = RollingSpend(last_30_days=Decimal(80), last_365_days=Decimal(900))
+    facts = customer_facts(view(rolling_spend=spend, updated_at=NOW - timedelta(days=40)), now=NOW)
+    # Then the 30-day window has emptied since, the yearly one has not
+    assert (facts["spend_30d"], facts["spend_365d"]) == (0.0, 900.0)
+    # And a year of silence empties both; a recent state keeps its values
+    silent = customer_facts(view(rolling_spend=spend, updated_at=NOW - timedelta(days=365)), now=NOW)
+    assert (silent["spend_30d"], silent["spend_365d"]) == (0.0, 0.0)
+    recent = customer_facts(view(rolling_spend=spend, updated_at=NOW - timedelta(days=29)), now=NOW)
+    assert (recent["spend_30d"], recent["spend_365d"]) == (80.0, 900.0)
+
+
 def test_without_a_cart_or_a_credit_band_those_facts_are_unknown() -> None:
     facts = customer_facts(view(), now=NOW)
     assert (facts["cart_status"], facts["cart_value"], facts["credit_band"]) == (None, None, None)

@@ -45,6 +45,7 @@ def view(
     consent: dict[str, bool] | None = None,
     cart: str | None = None,
     attributes: ProfileAttributes | None = None,
+    last_event_days_ago: int = 0,
 ) -> CustomerView:
     granted = {"contact_centre": True} if consent is None else consent
     return CustomerView(
@@ -63,6 +64,7 @@ def view(
             ],
             journey_stage=stage,
             cart=None if cart is None else CartState(cart_id="cart-1", status=cart, at=NOW),
+            updated_at=NOW - timedelta(days=last_event_days_ago),
         ),
     )
 
@@ -106,6 +108,14 @@ def test_given_an_at_risk_or_lapsing_customer_then_a_retention_call_even_without
     lapsing = nba(view(spend_30d=0, spend_365d=400, consent={}))
     assert lapsing.action == "retention_call"
     assert lapsing.script.startswith("At risk of leaving")
+
+
+def test_a_customer_silent_for_a_whole_month_is_lapsing_though_their_stored_spend_is_not_zero() -> None:
+    # Given a loyal customer whose last event (and stored 30-day spend) is 45 days old
+    silent = view(spend_30d=60, spend_365d=800, consent={}, last_event_days_ago=45)
+    # Then the spend has aged out by now, and the agent is told to call them
+    assert nba(silent).action == "retention_call"
+    assert nba(view(spend_30d=60, spend_365d=800, consent={}, last_event_days_ago=5)).action != "retention_call"
 
 
 def test_given_an_abandoned_cart_and_consent_then_recover_it() -> None:
