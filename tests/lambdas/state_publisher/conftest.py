@@ -171,6 +171,8 @@ class World:
     # Customers whose PutEvents entries the bus refuses (FailedEntryCount 1), and the calls it saw.
     refused: set[str] = field(default_factory=set)
     put_events_calls: list[str] = field(default_factory=list)
+    # The publisher's backoff before re-sending a refused entry: recorded, never waited for.
+    sleeps: list[float] = field(default_factory=list)
 
     def drain(self, url: str | None = None) -> list[dict[str, Any]]:
         """Every message on the queue (the EventBridge events as delivered), in order of arrival."""
@@ -236,11 +238,13 @@ def handler(world: World) -> Iterator[Any]:
     # Imported once the Lambda environment is set: Powertools reads it when the module loads, as in Lambda.
     from state_publisher import dependencies
     from state_publisher import handler as module
+    from state_publisher.settings import PublisherSettings
 
     boto3.setup_default_session(region_name=REGION)
     session: Any = boto3.DEFAULT_SESSION
     session.events.register("before-call.events.PutEvents", world.before_put_events)
-    dependencies.use(None)
+    # The real composition root, with the backoff recorded instead of slept (as test_aws.py injects it).
+    dependencies.use(dependencies.from_settings(PublisherSettings.from_environment(), sleep=world.sleeps.append))
     yield module
     dependencies.use(None)
     boto3.DEFAULT_SESSION = None

@@ -198,6 +198,7 @@ def test_a_failed_customer_keeps_its_order_and_others_carry_on(world: World, han
     # Then gc-a's first change failed and its later ones were held back (never tried), gc-b's went out
     assert response == _failures(a1, a2, a3)
     assert world.put_events_calls.count("gc-a") == 3  # one change, three attempts
+    assert len(world.sleeps) == 2  # backoff before the second and third attempts, recorded, not waited for
     assert [(d["customer_id"], d["version"]) for d in _details(world)] == [("gc-b", 1), ("gc-b", 2)]
     # When the bus recovers and Lambda retries from the first failed record (b1 and b2 come again)
     world.refused.clear()
