@@ -110,17 +110,54 @@ PUBLISHED = st.dictionaries(st.sampled_from(["language", "preferred_channel"]), 
 ATTRIBUTES = st.builds(lambda personal, published: {**personal, **published}, PERSONAL, PUBLISHED)
 
 
+def _as_json(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as a consumer sees it: JSON values, a field holding null the same as an absent one."""
+    return {name: to_json(value) for name, value in document.items() if value is not None}
+
+
+def _apply(document: dict[str, Any], changed: list[str], values: dict[str, Any]) -> dict[str, Any]:
+    """What a consumer holding `document` does with an event: set each changed field, drop it when null."""
+    result = dict(document)
+    for name in changed:
+        result.pop(name, None)
+        if values[name] is not None:
+            result[name] = values[name]
+    return result
+
+
 @given(old=DOCUMENT, new=DOCUMENT)
-def test_changed_names_exactly_the_fields_that_differ(old: dict[str, Any], new: dict[str, Any]) -> None:
+def test_applying_the_event_to_the_old_state_gives_the_new_one(old: dict[str, Any], new: dict[str, Any]) -> None:
     detail = state_change(change("MODIFY", "STATE", state(1, **old), state(2, **new)))
-    differing = sorted(name for name in old.keys() | new.keys() if old.get(name, ...) != new.get(name, ...))
-    if not differing:
-        assert detail is None
+    if detail is None:
+        assert old == new
         return
-    assert detail is not None
-    assert detail.changed == differing
-    assert set(detail.values) == set(differing)
-    assert detail.values == {name: to_json(new.get(name)) for name in differing}
+    # A consumer that applies `changed`/`values` to the old live state holds the new one...
+    assert _apply(_as_json(old), detail.changed, detail.values) == _as_json(new)
+    # ...and every field named really changed (nothing named for nothing), each named once, in order.
+    assert detail.changed == sorted(set(detail.changed))
+    for name in detail.changed:
+        assert (name in old, old.get(name)) != (name in new, new.get(name))
+
+
+@given(old=ATTRIBUTES, new=ATTRIBUTES)
+def test_a_profile_event_carries_the_public_fields_and_names_exactly_the_personal_ones_that_differ(
+    old: dict[str, str], new: dict[str, str]
+) -> None:
+    def item(attributes: dict[str, str]) -> dict[str, Any]:
+        return {"customer_id": "gc-1", "record": "PROFILE", "version": Decimal(1), "attributes": attributes}
+
+    def public(attributes: dict[str, str]) -> dict[str, str]:
+        return {name: value for name, value in attributes.items() if name not in PII_PROFILE_FIELDS}
+
+    detail = state_change(change("MODIFY", "PROFILE", item(old), item(new)))
+    if detail is None:
+        assert old == new
+        return
+    public_changed = [name for name in detail.changed if name not in PII_PROFILE_FIELDS]
+    assert _apply(public(old), public_changed, detail.values) == public(new)
+    assert {name for name in detail.changed if name in PII_PROFILE_FIELDS} == {
+        name for name in PII_PROFILE_FIELDS if old.get(name) != new.get(name)
+    }
 
 
 @given(document=DOCUMENT, version=st.integers(1, 1000), stamp=st.text(max_size=8), ledger=VALUE)
