@@ -1,12 +1,20 @@
-"""AWS adapters of the rescorer's ports: the debounce table, the STATE write-back, the versioned endpoint call.
+"""AWS adapters of the rescorer's ports: the debounce table, the delay queue, the STATE write-back, the
+versioned endpoint call.
 
 Debounce table (ENV_RESCORE_TABLE), key `customer_id` (S), one item per customer:
 
     customer_id   claimed_at_ms (N, epoch ms of the last rescore)   expires_at (N, epoch s, DynamoDB TTL)
+    pending (BOOL, present once the window's trailing rescore is scheduled)
 
-A claim is one conditional PutItem: absent, or claimed at least a window ago.
-TTL deletes lazily (up to days late), so the condition, not the TTL, decides;
+A claim is one conditional PutItem: absent, or claimed at least a window ago;
+it replaces the item, so a new window starts without `pending`. Marking the
+claim pending is one conditional UpdateItem (the claim exists and is not
+pending yet), so only the first debounced change of a window schedules.
+TTL deletes lazily (up to days late), so the conditions, not the TTL, decide;
 the TTL only keeps the table small.
+
+Delay queue (ENV_RESCORE_DELAY_QUEUE_URL): one SendMessage per trailing rescore,
+with DelaySeconds, the body `events.TrailingRescoreMessage` (ids and a time only).
 
 STATE write-back: one UpdateItem conditional on `version`. It replaces the
 `propensity` map (every configured product, scored by one model), sets
@@ -21,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,9 +45,11 @@ from omni_domain.constants import (
     RESCORE_EXPIRY_ATTRIBUTE,
     RESCORE_PARTITION_KEY,
 )
-from rescorer.ports import ModelScores, StaleStateError
+from rescorer.events import trailing_message
+from rescorer.ports import ModelScores, StaleStateError, TrailingRescore
 
 CLAIMED_AT = "claimed_at_ms"
+PENDING = "pending"
 # An endpoint serving artefacts from before answers carried a version: its scores are still the model's.
 UNVERSIONED_MODEL = "unversioned"
 MODEL_VERSION_MAX_LENGTH = 128
@@ -56,8 +66,17 @@ def _conditional_check_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    # Exact (timedelta arithmetic, not float): a window start read back converts to the same number.
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def _from_epoch_ms(milliseconds: int) -> datetime:
+    return _EPOCH + milliseconds * _MILLISECOND
 
 
 class DynamoDBDebouncer:
@@ -98,6 +117,49 @@ class DynamoDBDebouncer:
         except ClientError as error:
             if not _conditional_check_failed(error):  # another claim replaced ours: it stays
                 raise
+
+    def mark_pending(self, customer_id: str) -> datetime | None:
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                UpdateExpression="SET #pending = :true",
+                # attribute_exists: never creates a claim (the condition refuses a missing item).
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#pending)",
+                ExpressionAttributeNames={"#pk": RESCORE_PARTITION_KEY, "#pending": PENDING},
+                ExpressionAttributeValues=_marshal({":true": True}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _conditional_check_failed(error):
+                return None
+            raise
+        return _from_epoch_ms(int(response["Attributes"][CLAIMED_AT]["N"]))
+
+    def unmark_pending(self, customer_id: str, *, claimed_at: datetime) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                UpdateExpression="REMOVE #pending",
+                ConditionExpression="#claimed = :claimed",
+                ExpressionAttributeNames={"#pending": PENDING, "#claimed": CLAIMED_AT},
+                ExpressionAttributeValues=_marshal({":claimed": _epoch_ms(claimed_at)}),
+            )
+        except ClientError as error:
+            if not _conditional_check_failed(error):  # another claim replaced ours: it is not pending
+                raise
+
+
+class SqsDelayQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, rescore: TrailingRescore, *, delay_seconds: int) -> None:
+        self._client.send_message(
+            QueueUrl=self._queue_url, MessageBody=trailing_message(rescore), DelaySeconds=delay_seconds
+        )
 
 
 class DynamoDBPropensityWriter:

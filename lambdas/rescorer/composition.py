@@ -1,4 +1,4 @@
-"""Builds the rescorer over DynamoDB and the SageMaker runtime (boto3 only, no Powertools)."""
+"""Builds the rescorer over DynamoDB, SQS and the SageMaker runtime (boto3 only, no Powertools)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import boto3
 
 from eligibility.scoring import runtime_config
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository
-from rescorer.aws import DynamoDBDebouncer, DynamoDBPropensityWriter, NoEndpoint, SageMakerPropensityScorer
+from rescorer.aws import (
+    DynamoDBDebouncer,
+    DynamoDBPropensityWriter,
+    NoEndpoint,
+    SageMakerPropensityScorer,
+    SqsDelayQueue,
+)
 from rescorer.ports import PropensityScorer
 from rescorer.rescoring import Rescorer
 from rescorer.settings import RescorerSettings
@@ -22,7 +28,11 @@ def scorer_from_settings(settings: RescorerSettings, client: Any | None = None) 
 
 
 def rescorer_from_settings(
-    settings: RescorerSettings, *, dynamodb: Any | None = None, sagemaker_runtime: Any | None = None
+    settings: RescorerSettings,
+    *,
+    dynamodb: Any | None = None,
+    sagemaker_runtime: Any | None = None,
+    sqs: Any | None = None,
 ) -> Rescorer:
     client = dynamodb or boto3.client("dynamodb")
     return Rescorer(
@@ -33,4 +43,5 @@ def rescorer_from_settings(
         writer=DynamoDBPropensityWriter(client, settings.customer_table),
         products=settings.products,
         debounce_window=settings.debounce_window,
+        delays=SqsDelayQueue(sqs or boto3.client("sqs"), settings.delay_queue_url),
     )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from omni_domain.memory_store import InMemoryCustomerRepository
-from rescorer.ports import ModelScores, StaleStateError
+from rescorer.ports import ModelScores, StaleStateError, TrailingRescore
 
 
 class InMemoryDebouncer:
     def __init__(self) -> None:
         self.claims: dict[str, datetime] = {}
+        self.pending: set[str] = set()
         self._lock = threading.Lock()
 
     def claim(self, customer_id: str, *, now: datetime, window: timedelta) -> bool:
@@ -22,12 +24,51 @@ class InMemoryDebouncer:
             if last is not None and now - last < window:
                 return False
             self.claims[customer_id] = now
+            self.pending.discard(customer_id)
             return True
 
     def release(self, customer_id: str, *, claimed_at: datetime) -> None:
         with self._lock:
             if self.claims.get(customer_id) == claimed_at:
                 del self.claims[customer_id]
+                self.pending.discard(customer_id)
+
+    def mark_pending(self, customer_id: str) -> datetime | None:
+        with self._lock:
+            claimed_at = self.claims.get(customer_id)
+            if claimed_at is None or customer_id in self.pending:
+                return None
+            self.pending.add(customer_id)
+            return claimed_at
+
+    def unmark_pending(self, customer_id: str, *, claimed_at: datetime) -> None:
+        with self._lock:
+            if self.claims.get(customer_id) == claimed_at:
+                self.pending.discard(customer_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DelayedMessage:
+    rescore: TrailingRescore
+    delay_seconds: int
+
+
+class InMemoryDelayQueue:
+    """Keeps what was sent; a test delivers it (`take`) when its clock has moved past the delay.
+    `fail_with`: the error every send raises (an SQS outage)."""
+
+    def __init__(self) -> None:
+        self.sent: list[DelayedMessage] = []
+        self.fail_with: Exception | None = None
+
+    def send(self, rescore: TrailingRescore, *, delay_seconds: int) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(DelayedMessage(rescore, delay_seconds))
+
+    def take(self) -> DelayedMessage:
+        """The oldest message not yet delivered."""
+        return self.sent.pop(0)
 
 
 class InMemoryPropensityWriter:

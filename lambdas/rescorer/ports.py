@@ -1,4 +1,4 @@
-"""The rescorer's ports; adapters: `memory` (tests) and `aws` (DynamoDB, SageMaker runtime).
+"""The rescorer's ports; adapters: `memory` (tests) and `aws` (DynamoDB, SageMaker runtime, SQS).
 
 Customers are read through `omni_domain.repositories.CustomerRepository`'s `get`
 (any repository of that port fits `CustomerReader`).
@@ -19,6 +19,16 @@ class StaleStateError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class TrailingRescore:
+    """The delayed message of a debounced change: rescore the customer once the window claimed at
+    `window_started_at` is over. `change_id` names the change that scheduled it (for the logs only)."""
+
+    customer_id: str
+    window_started_at: datetime
+    change_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModelScores:
     """The endpoint's answer: one score per feature row, in order, and the model version that produced them."""
 
@@ -36,7 +46,22 @@ class Debouncer(Protocol):
         ...
 
     def release(self, customer_id: str, *, claimed_at: datetime) -> None:
-        """Forget the claim made at `claimed_at` (nothing was written), unless another claim replaced it."""
+        """Forget the claim made at `claimed_at` (the rescore failed), unless another claim replaced it."""
+        ...
+
+    def mark_pending(self, customer_id: str) -> datetime | None:
+        """Mark the customer's current claim as having its trailing rescore scheduled, and return the time it
+        was claimed at; None when it already has one (or there is no claim). A new claim clears the mark."""
+        ...
+
+    def unmark_pending(self, customer_id: str, *, claimed_at: datetime) -> None:
+        """Undo `mark_pending` (the trailing rescore could not be scheduled), unless another claim replaced it."""
+        ...
+
+
+class DelayQueue(Protocol):
+    def send(self, rescore: TrailingRescore, *, delay_seconds: int) -> None:
+        """Deliver `rescore` back to the rescorer in `delay_seconds` (0..MAX_DELAY_SECONDS), at least once."""
         ...
 
 

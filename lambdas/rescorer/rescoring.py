@@ -6,11 +6,24 @@ matches too, so a rule widened by mistake still scores nothing extra). The
 rescore reads the customer as it is now, not as the event describes it, so
 events arriving out of order still score the latest state.
 
-Debouncing is leading-edge: the first relevant change scores at once and claims
-the customer for the window; changes inside it are dropped (the score may then
-lag a burst until the next relevant change after the window, and eligibility
-scores live at decision time anyway). A claim that wrote nothing is released,
-so the next change is not debounced by a rescore that never happened.
+Debouncing is leading and trailing. The first relevant change scores at once
+and claims the customer for the window (leading edge). A change inside the
+window is not scored then, but the first one marks the claim `pending` and
+sends one delayed message (`DelayQueue`) due when the window ends; the message
+re-reads the customer as it is then and rescores, claiming a fresh window
+(trailing edge). So a customer is still scored at most once per window, and a
+burst (a cart going active, then abandoned) ends on the score of its last state. SQS
+delays a message by at most 15 minutes (`MAX_DELAY_SECONDS`): a message that
+arrives before its window ends (a longer window) is sent again for the rest of
+it. A message that finds a newer window claimed is dropped: that window's
+leading rescore read the state after every change of the older one (and has its
+own trailing message if changes followed).
+
+A claim is released only when the rescore raises, so the retry is not
+debounced by a rescore that never happened. A skip keeps it: a provisional
+customer without a STATE item or a profile costs one read per window, not one
+per event. An erased customer's claim is released all the same, so the debounce
+table keeps no trace of them (their changes are no longer model-relevant).
 
 The scores of all configured products come from one endpoint request and are
 written together with the model version that produced them: the live state's
@@ -24,6 +37,7 @@ as it is: nothing here creates a STATE item.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,13 +46,23 @@ from typing import Literal
 from eligibility.attributes import Facts, customer_facts, model_features
 from eligibility.scoring import FallbackReason, ScoringUnavailable
 from rescorer.fallback import RULES_VERSION, RulesInputs, rules_score
-from rescorer.ports import CustomerReader, Debouncer, PropensityScorer, PropensityWriter, StaleStateError
+from rescorer.ports import (
+    CustomerReader,
+    Debouncer,
+    DelayQueue,
+    PropensityScorer,
+    PropensityWriter,
+    StaleStateError,
+    TrailingRescore,
+)
 from state_publisher.changes import MODEL_RELEVANT_FIELDS, CustomerStateChanged
 
 Status = Literal["rescored", "debounced", "skipped"]
 ScoreSource = Literal["model", "fallback"]
-SkipReason = Literal["irrelevant", "erased", "no-state", "no-profile"]
+SkipReason = Literal["irrelevant", "erased", "no-state", "no-profile", "superseded"]
+Trigger = Literal["change", "trailing"]
 MAX_WRITE_ATTEMPTS = 2  # the first write and one retry after a stale version
+MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds: a longer window is waited out in several messages
 
 
 class RescoreConflictError(Exception):
@@ -53,6 +77,8 @@ class RescoreOutcome:
     fallback_reason: FallbackReason | None = None
     skip_reason: SkipReason | None = None
     stale_retries: int = 0
+    # Set when this outcome scheduled the trailing rescore: the message's delay.
+    trailing_delay_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +100,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def trailing_delay_seconds(remaining: timedelta) -> int:
+    """The delay of a trailing rescore's message: the rest of the window, whole seconds up, within SQS's limits."""
+    return min(MAX_DELAY_SECONDS, max(0, math.ceil(remaining.total_seconds())))
+
+
 @dataclass
 class Rescorer:
     customers: CustomerReader
@@ -82,23 +113,55 @@ class Rescorer:
     writer: PropensityWriter
     products: tuple[str, ...]
     debounce_window: timedelta
+    delays: DelayQueue
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def rescore(self, change: CustomerStateChanged) -> RescoreOutcome:
+        """A CustomerStateChanged: rescore now (leading edge), or schedule the window's trailing rescore."""
         if not is_model_relevant(change):
             return RescoreOutcome("skipped", skip_reason="irrelevant")
         customer_id = change.customer_id
         now = self.clock()
-        if not self.debouncer.claim(customer_id, now=now, window=self.debounce_window):
-            return RescoreOutcome("debounced")
+        if self.debouncer.claim(customer_id, now=now, window=self.debounce_window):
+            return self._claimed(customer_id, now)
+        return self._schedule_trailing(customer_id, change.change_id, now)
+
+    def rescore_trailing(self, trailing: TrailingRescore) -> RescoreOutcome:
+        """The delayed message of a debounced change: rescore the state as it is now, claiming a fresh window."""
+        now = self.clock()
+        if self.debouncer.claim(trailing.customer_id, now=now, window=self.debounce_window):
+            return self._claimed(trailing.customer_id, now)
+        remaining = trailing.window_started_at + self.debounce_window - now
+        if remaining > timedelta(0):  # early: a window longer than SQS can delay (or clocks that differ)
+            return self._send(trailing, remaining)
+        return RescoreOutcome("skipped", skip_reason="superseded")
+
+    def _claimed(self, customer_id: str, now: datetime) -> RescoreOutcome:
         try:
             outcome = self._rescore(customer_id, now)
         except BaseException:
             self.debouncer.release(customer_id, claimed_at=now)
             raise
-        if outcome.status != "rescored":
+        if outcome.skip_reason == "erased":
             self.debouncer.release(customer_id, claimed_at=now)
         return outcome
+
+    def _schedule_trailing(self, customer_id: str, change_id: str, now: datetime) -> RescoreOutcome:
+        window_started_at = self.debouncer.mark_pending(customer_id)
+        if window_started_at is None:  # this window's trailing rescore is already scheduled
+            return RescoreOutcome("debounced")
+        trailing = TrailingRescore(customer_id, window_started_at, change_id)
+        try:
+            return self._send(trailing, window_started_at + self.debounce_window - now)
+        except BaseException:
+            # Unmarked, the retry of this change (or the next one in the window) schedules it again.
+            self.debouncer.unmark_pending(customer_id, claimed_at=window_started_at)
+            raise
+
+    def _send(self, trailing: TrailingRescore, remaining: timedelta) -> RescoreOutcome:
+        delay = trailing_delay_seconds(remaining)
+        self.delays.send(trailing, delay_seconds=delay)
+        return RescoreOutcome("debounced", trailing_delay_seconds=delay)
 
     def score(self, facts: Facts) -> Scored:
         rows = [model_features(facts, product=product) for product in self.products]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from eligibility.constants import ENV_PROPENSITY_ENDPOINT, ENV_PROPENSITY_TIMEOUT_MS
 from omni_domain.constants import ENV_CUSTOMER_TABLE, ENV_RESCORE_DEBOUNCE_SECONDS, ENV_RESCORE_TABLE
-from rescorer.constants import ENV_RESCORE_PRODUCTS
+from rescorer.constants import ENV_RESCORE_DELAY_QUEUE_URL, ENV_RESCORE_PRODUCTS
 
 # The eligibility config's product names (infra.config): each is a key of `live_state.propensity`.
 PRODUCT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -24,7 +24,9 @@ class RescorerSettings(BaseModel):
 
     customer_table: str = Field(alias=ENV_CUSTOMER_TABLE, min_length=3)
     rescore_table: str = Field(alias=ENV_RESCORE_TABLE, min_length=3)
+    # Longer than SQS's 15-minute delay is allowed: the trailing rescore's message is sent again (rescoring.py).
     debounce_seconds: int = Field(alias=ENV_RESCORE_DEBOUNCE_SECONDS, default=300, ge=1, le=86400)
+    delay_queue_url: str = Field(alias=ENV_RESCORE_DELAY_QUEUE_URL, pattern=r"^https://\S+$")
     # Empty or unset: no model is deployed yet, every rescore writes the rules score.
     propensity_endpoint: str = Field(alias=ENV_PROPENSITY_ENDPOINT, default="", max_length=63)
     propensity_timeout_ms: int = Field(alias=ENV_PROPENSITY_TIMEOUT_MS, default=800, ge=100, le=5000)

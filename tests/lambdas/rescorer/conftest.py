@@ -1,6 +1,6 @@
-"""Rescorer fixtures: CustomerStateChanged events from JSON files, a stored customer, the debounce table,
-a SageMaker runtime client answered by a botocore Stubber (moto's invoke_endpoint cannot answer per request),
-and a clock the tests move."""
+"""Rescorer fixtures: CustomerStateChanged events and delay-queue batches from JSON files, a stored customer,
+the debounce table and the delay queue, a SageMaker runtime client answered by a botocore Stubber (moto's
+invoke_endpoint cannot answer per request), and a clock the tests move."""
 
 from __future__ import annotations
 
@@ -39,12 +39,14 @@ from omni_domain.models import (
     ProfileAttributes,
     RollingSpend,
 )
-from rescorer.constants import ENV_RESCORE_PRODUCTS
+from rescorer.constants import ENV_RESCORE_DELAY_QUEUE_URL, ENV_RESCORE_PRODUCTS
 from tests.lambdas.conftest import CUSTOMER_ID, REGION, TABLES, create_tables
 
 EVENTS = Path(__file__).parent / "events"
 ENDPOINT = "omni-propensity"
 RESCORE_TABLE = "test-rescore-debounce"
+DELAY_QUEUE = "test-rescore-delays"
+DELAY_QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/123456789012/{DELAY_QUEUE}"  # moto's default account
 PRODUCTS = ("retention-offer", "broadband")
 DEBOUNCE_SECONDS = 300
 NOW = datetime(2026, 11, 29, 21, 0, 5, tzinfo=UTC)
@@ -60,6 +62,7 @@ def rescorer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ENV_PROPENSITY_ENDPOINT: ENDPOINT,
         ENV_PROPENSITY_TIMEOUT_MS: "500",
         ENV_RESCORE_PRODUCTS: ",".join(PRODUCTS),
+        ENV_RESCORE_DELAY_QUEUE_URL: DELAY_QUEUE_URL,
         "POWERTOOLS_SERVICE_NAME": "rescorer",
     }.items():
         monkeypatch.setenv(name, value)
@@ -71,6 +74,17 @@ def state_event(name: str = "customer_state_changed", **detail: Any) -> dict[str
     event = copy.deepcopy(event)
     event["detail"].update(detail)
     return event
+
+
+def delay_queue_batch(*bodies: str) -> dict[str, Any]:
+    """An SQS batch of the delay queue (events/delay_queue_batch.json's record), one record per body."""
+    template = json.loads((EVENTS / "delay_queue_batch.json").read_text())["Records"][0]
+    records = []
+    for number, body in enumerate(bodies):
+        record = copy.deepcopy(template)
+        record.update(messageId=f"m-{number}", body=body)
+        records.append(record)
+    return {"Records": records}
 
 
 @dataclass
@@ -158,12 +172,35 @@ def create_rescore_table(client: Any) -> None:
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    """moto DynamoDB with the customer, identity and debounce tables (no customer stored)."""
+    """moto DynamoDB with the customer, identity and debounce tables (no customer stored), and the delay queue."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_tables(client)
         create_rescore_table(client)
+        url = boto3.client("sqs", region_name=REGION).create_queue(QueueName=DELAY_QUEUE)["QueueUrl"]
+        assert url == DELAY_QUEUE_URL
         yield client
+
+
+class RecordingSqs:
+    """The moto SQS client, keeping each SendMessage's arguments: moto holds a delayed message back in
+    wall-clock time, so a test reads what was sent here and delivers it itself."""
+
+    def __init__(self) -> None:
+        self._client = boto3.client("sqs", region_name=REGION)
+        self.sent: list[dict[str, Any]] = []
+
+    def send_message(self, **kwargs: Any) -> Any:
+        self.sent.append(kwargs)
+        return self._client.send_message(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def sqs(dynamodb: Any) -> RecordingSqs:
+    return RecordingSqs()
 
 
 @dataclass

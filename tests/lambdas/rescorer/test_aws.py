@@ -16,16 +16,29 @@ from omni_domain.constants import RESCORE_EXPIRY_ATTRIBUTE, RESCORE_PARTITION_KE
 from propensity.inference import Prediction, output_fn
 from rescorer.aws import (
     CLAIMED_AT,
+    PENDING,
     UNVERSIONED_MODEL,
     DynamoDBDebouncer,
     DynamoDBPropensityWriter,
     SageMakerPropensityScorer,
+    SqsDelayQueue,
     model_scores,
 )
-from rescorer.ports import ModelScores, StaleStateError
+from rescorer.events import trailing_rescore
+from rescorer.ports import ModelScores, StaleStateError, TrailingRescore
 from tests.lambdas.conftest import CUSTOMER_ID, TABLES
 
-from .conftest import ENDPOINT, NOW, RESCORE_TABLE, StubbedRuntime, repository, state_item, store_customer
+from .conftest import (
+    DELAY_QUEUE_URL,
+    ENDPOINT,
+    NOW,
+    RESCORE_TABLE,
+    RecordingSqs,
+    StubbedRuntime,
+    repository,
+    state_item,
+    store_customer,
+)
 
 WINDOW = timedelta(seconds=300)
 CUSTOMER_TABLE = TABLES["CUSTOMER_TABLE_NAME"]
@@ -55,6 +68,55 @@ def test_a_release_forgets_only_its_own_claim(dynamodb: Any) -> None:
     assert not debouncer.claim(CUSTOMER_ID, now=NOW + timedelta(seconds=1), window=WINDOW)
     debouncer.release(CUSTOMER_ID, claimed_at=NOW)
     assert debouncer.claim(CUSTOMER_ID, now=NOW + timedelta(seconds=1), window=WINDOW)
+
+
+def _claim_item(dynamodb: Any) -> dict[str, Any]:
+    item: dict[str, Any] = dynamodb.get_item(
+        TableName=RESCORE_TABLE, Key={RESCORE_PARTITION_KEY: {"S": CUSTOMER_ID}}, ConsistentRead=True
+    )["Item"]
+    return item
+
+
+def test_only_the_first_mark_of_a_window_is_granted_and_a_new_claim_clears_it(dynamodb: Any) -> None:
+    debouncer = DynamoDBDebouncer(dynamodb, RESCORE_TABLE)
+    started = NOW + timedelta(milliseconds=123)
+    assert debouncer.claim(CUSTOMER_ID, now=started, window=WINDOW)
+    assert debouncer.mark_pending(CUSTOMER_ID) == started  # the window's start, to the millisecond
+    assert _claim_item(dynamodb)[PENDING] == {"BOOL": True}
+    assert debouncer.mark_pending(CUSTOMER_ID) is None
+    assert debouncer.claim(CUSTOMER_ID, now=started + WINDOW, window=WINDOW)
+    assert PENDING not in _claim_item(dynamodb)
+    assert debouncer.mark_pending(CUSTOMER_ID) == started + WINDOW
+
+
+def test_a_mark_never_creates_a_claim(dynamodb: Any) -> None:
+    assert DynamoDBDebouncer(dynamodb, RESCORE_TABLE).mark_pending(CUSTOMER_ID) is None
+    assert dynamodb.scan(TableName=RESCORE_TABLE)["Items"] == []
+
+
+def test_an_unmark_undoes_only_its_own_windows_mark(dynamodb: Any) -> None:
+    debouncer = DynamoDBDebouncer(dynamodb, RESCORE_TABLE)
+    assert debouncer.claim(CUSTOMER_ID, now=NOW, window=WINDOW)
+    assert debouncer.mark_pending(CUSTOMER_ID) == NOW
+    debouncer.unmark_pending(CUSTOMER_ID, claimed_at=NOW - WINDOW)  # an older window's: refused
+    assert debouncer.mark_pending(CUSTOMER_ID) is None
+    debouncer.unmark_pending(CUSTOMER_ID, claimed_at=NOW)
+    assert debouncer.mark_pending(CUSTOMER_ID) == NOW
+    debouncer.release(CUSTOMER_ID, claimed_at=NOW)
+    debouncer.unmark_pending(CUSTOMER_ID, claimed_at=NOW)  # the claim is gone: nothing to undo, nothing created
+    assert dynamodb.scan(TableName=RESCORE_TABLE)["Items"] == []
+
+
+def test_a_trailing_rescore_is_sent_with_its_delay_and_reads_back_the_same(dynamodb: Any) -> None:
+    sqs = RecordingSqs()
+    rescore = TrailingRescore(CUSTOMER_ID, NOW + timedelta(milliseconds=5), "c7a3e0d2b51f4a0e9d8b6f2a1c3e5d70")
+    SqsDelayQueue(sqs, DELAY_QUEUE_URL).send(rescore, delay_seconds=290)
+    [sent] = sqs.sent
+    assert (sent["QueueUrl"], sent["DelaySeconds"]) == (DELAY_QUEUE_URL, 290)
+    assert trailing_rescore(sent["MessageBody"]) == rescore
+    assert set(json.loads(sent["MessageBody"])) == {"customer_id", "window_started_at", "change_id"}
+    attributes = sqs.get_queue_attributes(QueueUrl=DELAY_QUEUE_URL, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # moto holds it back too
 
 
 def test_the_write_back_sets_the_scores_model_and_time_and_bumps_the_version(dynamodb: Any) -> None:

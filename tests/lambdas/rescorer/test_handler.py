@@ -1,5 +1,6 @@
-"""The function end to end: EventBridge CustomerStateChanged events in, moto DynamoDB (customer and debounce
-tables), the endpoint answered by a botocore Stubber; metrics and logs read from stdout."""
+"""The function end to end: EventBridge CustomerStateChanged events and delay-queue SQS batches in, moto
+DynamoDB (customer and debounce tables) and SQS (the delay queue), the endpoint answered by a botocore
+Stubber; metrics and logs read from stdout."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from eligibility.constants import ENV_PROPENSITY_ENDPOINT
 from omni_domain.constants import RESCORE_PARTITION_KEY
@@ -32,7 +33,9 @@ from .conftest import (
     PRODUCTS,
     RESCORE_TABLE,
     Clock,
+    RecordingSqs,
     StubbedRuntime,
+    delay_queue_batch,
     live_state,
     put_state,
     repository,
@@ -50,12 +53,19 @@ class Function:
     def __init__(self, dynamodb: Any, runtime: Any) -> None:
         self.dynamodb = dynamodb
         self.clock = Clock()
+        self.sqs = RecordingSqs()
         settings = RescorerSettings.from_environment()
-        rescorer = rescorer_from_settings(settings, dynamodb=dynamodb, sagemaker_runtime=runtime)
+        rescorer = rescorer_from_settings(settings, dynamodb=dynamodb, sagemaker_runtime=runtime, sqs=self.sqs)
         dependencies.use(replace(rescorer, clock=self.clock))
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         return lambda_handler(event, FakeLambdaContext(function_name="rescorer"))
+
+    def deliver_delayed(self) -> dict[str, Any]:
+        """Every message sent to the delay queue so far, as one SQS batch (the test has moved the clock)."""
+        bodies = [sent["MessageBody"] for sent in self.sqs.sent]
+        self.sqs.sent.clear()
+        return self(delay_queue_batch(*bodies))
 
 
 @pytest.fixture
@@ -119,7 +129,7 @@ def test_given_changes_inside_and_after_the_window_then_only_the_first_and_the_l
     function.clock.advance(DEBOUNCE_SECONDS - 1)
     # No answer is queued: an endpoint call here would fail the stubber.
     assert function(state_event(change_id="second"))["status"] == "debounced"
-    assert "Debounced" in metric_names(capsys.readouterr().out)
+    assert {"Debounced", "TrailingRescoreScheduled"} <= metric_names(capsys.readouterr().out)
     item = state_item(function.dynamodb)
     assert item is not None
     assert item["version"] == 6
@@ -129,6 +139,105 @@ def test_given_changes_inside_and_after_the_window_then_only_the_first_and_the_l
     item = state_item(function.dynamodb)
     assert item is not None
     assert (item["version"], item["live_state"]["propensity"]["broadband"]) == (7, Decimal("0.6"))
+    # The first window's trailing rescore is covered by the third change's: no endpoint call, no write.
+    assert function.deliver_delayed() == {"batchItemFailures": []}
+    assert {"TrailingRescores", "SkippedSuperseded"} <= metric_names(capsys.readouterr().out)
+    assert state_item(function.dynamodb) == item
+
+
+def abandon_cart(dynamodb: Any) -> None:
+    """The event processor's next write: the cart abandoned, the scores carried over, the version bumped."""
+    state = repository(dynamodb).get(CUSTOMER_ID).live_state
+    assert state is not None
+    assert state.cart is not None
+    cart = state.cart.model_copy(update={"status": "abandoned"})
+    put_state(dynamodb, CUSTOMER_ID, state.model_copy(update={"cart": cart, "version": state.version + 1}))
+
+
+def rules(cart: str) -> Decimal:
+    inputs = RulesInputs(spend_365d=820, purchases=3, complaints=1, friction_points=1, cart_status=cart)
+    return Decimal(str(rules_score(inputs)))
+
+
+@pytest.fixture
+def without_endpoint(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Function]:
+    """The function with no endpoint configured: the rules score, which moves with the cart's status."""
+    monkeypatch.setenv(ENV_PROPENSITY_ENDPOINT, "")
+    store_customer(dynamodb)
+    yield Function(dynamodb, runtime=None)
+    dependencies.use(None)
+
+
+def test_given_a_cart_abandoned_inside_the_window_then_the_delayed_message_scores_the_abandoned_cart(
+    without_endpoint: Function, capsys: pytest.CaptureFixture[str]
+) -> None:
+    function = without_endpoint
+    # Given the active cart scored (version 5 -> 6)
+    assert function(state_event(changed=["cart"]))["status"] == "rescored"
+    # When the cart is abandoned 10 s later, inside the window, and another change follows
+    function.clock.advance(10)
+    abandon_cart(function.dynamodb)
+    assert function(state_event(change_id="abandoned", changed=["cart"]))["status"] == "debounced"
+    function.clock.advance(5)
+    assert function(state_event(change_id="again", changed=["cart"]))["status"] == "debounced"
+    # Then one message only is due at the end of the window, and the live state keeps the stale score
+    [sent] = function.sqs.sent
+    assert sent["DelaySeconds"] == DEBOUNCE_SECONDS - 10
+    item = state_item(function.dynamodb)
+    assert item is not None
+    # (as put_state wrote it back: numbers as strings)
+    assert {product: Decimal(str(score)) for product, score in item["live_state"]["propensity"].items()} == (
+        dict.fromkeys(PRODUCTS, rules("active"))
+    )
+    # And when it is delivered, the abandoned cart is scored and the customer claimed for a fresh window
+    function.clock.advance(DEBOUNCE_SECONDS - 15)
+    assert function.deliver_delayed() == {"batchItemFailures": []}
+    item = state_item(function.dynamodb)
+    assert item is not None
+    assert item["live_state"]["propensity"] == dict.fromkeys(PRODUCTS, rules("abandoned"))
+    assert (item["version"], item["live_state"]["propensity_scored_at"]) == (8, "2026-11-29T21:05:05Z")
+    assert {"TrailingRescores", "Rescored", "RescoredFallback"} <= metric_names(capsys.readouterr().out)
+    assert function.sqs.sent == []
+
+
+def test_given_a_delayed_message_for_an_erased_customer_then_it_does_nothing(function: Function) -> None:
+    record = ErasureRecord(
+        customer_id=CUSTOMER_ID, erased_at=NOW, removed_profile=True, removed_live_state=True, removed_identifiers={}
+    )
+    repository(function.dynamodb).erase(record, links=())
+    body = json.dumps({"customer_id": CUSTOMER_ID, "window_started_at": "2026-11-29T20:55:05Z", "change_id": "c-1"})
+    assert function(delay_queue_batch(body)) == {"batchItemFailures": []}
+    assert state_item(function.dynamodb) is None
+    assert function.dynamodb.scan(TableName=RESCORE_TABLE)["Items"] == []
+    assert function.sqs.sent == []
+
+
+class FailingReads:
+    """The DynamoDB client, with every read of the customer failing (a throttled table)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def query(self, **_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "Query")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_given_a_delayed_message_that_fails_then_only_it_is_reported_and_its_claim_released(
+    dynamodb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_customer(dynamodb)
+    function = Function(FailingReads(dynamodb), runtime=None)
+    good = json.dumps({"customer_id": CUSTOMER_ID, "window_started_at": "2026-11-29T20:55:05Z", "change_id": "c-1"})
+    try:
+        response = function(delay_queue_batch("not json", good))
+    finally:
+        dependencies.use(None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}  # the malformed one is dropped
+    assert dynamodb.scan(TableName=RESCORE_TABLE)["Items"] == []  # the retry is not debounced
+    assert "InvalidEvents" in metric_names(capsys.readouterr().out)
 
 
 TYPICAL = rules_score(RulesInputs(spend_365d=820, purchases=3, complaints=1, friction_points=1, cart_status="active"))
@@ -272,6 +381,12 @@ def test_no_log_line_or_metric_carries_personal_data_or_scores(
     text = logs.getvalue() + output.out + output.err
     statuses = [json.loads(line).get("status") for line in logs.getvalue().splitlines()]
     assert statuses == ["rescored", "debounced", "debounced"]  # the outcomes were logged
+    function.clock.advance(DEBOUNCE_SECONDS)
+    runtime.answer(MODEL_ANSWER, rows=len(PRODUCTS))
+    function.deliver_delayed()
+    output = capsys.readouterr()
+    text = logs.getvalue() + output.out + output.err
+    assert json.loads(logs.getvalue().splitlines()[-1])["trigger"] == "trailing"
     assert not [value for value in PII if value in text]
     assert "0.81" not in text
     assert "820" not in text

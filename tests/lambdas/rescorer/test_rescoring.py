@@ -1,7 +1,9 @@
-"""The rescoring use case over in-memory adapters: relevance, debounce, fallback, the conditional write-back."""
+"""The rescoring use case over in-memory adapters: relevance, leading and trailing debounce, fallback,
+the conditional write-back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,9 +13,16 @@ from eligibility.scoring import ScoringUnavailable
 from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import ErasureRecord, LiveState
 from rescorer.fallback import RULES_VERSION, RulesInputs, rules_score
-from rescorer.memory import InMemoryDebouncer, InMemoryPropensityWriter, ScriptedScorer
-from rescorer.ports import ModelScores
-from rescorer.rescoring import RescoreConflictError, Rescorer, is_model_relevant
+from rescorer.memory import InMemoryDebouncer, InMemoryDelayQueue, InMemoryPropensityWriter, ScriptedScorer
+from rescorer.ports import ModelScores, TrailingRescore
+from rescorer.rescoring import (
+    MAX_DELAY_SECONDS,
+    RescoreConflictError,
+    RescoreOutcome,
+    Rescorer,
+    is_model_relevant,
+    trailing_delay_seconds,
+)
 from state_publisher.changes import MODEL_RELEVANT_FIELDS, CustomerStateChanged
 from tests.lambdas.conftest import CUSTOMER_ID
 
@@ -35,6 +44,7 @@ class World:
         self.scorer = ScriptedScorer(*(answers or (MODEL,)))
         self.writer = InMemoryPropensityWriter(self.customers)
         self.clock = Clock()
+        self.delays = InMemoryDelayQueue()
         self.rescorer = Rescorer(
             customers=self.customers,
             debouncer=self.debouncer,
@@ -42,12 +52,22 @@ class World:
             writer=self.writer,
             products=PRODUCTS,
             debounce_window=timedelta(seconds=DEBOUNCE_SECONDS),
+            delays=self.delays,
             clock=self.clock,
         )
 
     @property
     def state(self) -> LiveState | None:
         return self.customers.live_states.get(CUSTOMER_ID)
+
+    def change_state(self, **update: Any) -> None:
+        """The event processor writes the live state (a new version)."""
+        state = self.customers.live_states[CUSTOMER_ID]
+        self.customers.live_states[CUSTOMER_ID] = state.model_copy(update={**update, "version": state.version + 1})
+
+    def deliver(self) -> RescoreOutcome:
+        """The oldest delayed message, delivered now (the test has moved the clock past its delay)."""
+        return self.rescorer.rescore_trailing(self.delays.take().rescore)
 
 
 def test_given_a_relevant_change_when_rescored_then_every_product_is_scored_in_one_request_and_written() -> None:
@@ -109,7 +129,8 @@ def test_given_a_second_change_inside_the_window_then_it_is_debounced_and_after_
     world = World(MODEL, ModelScores((0.9, 0.1), "xgb-fedcba9876543210"))
     assert world.rescorer.rescore(change()).status == "rescored"
     world.clock.advance(DEBOUNCE_SECONDS - 1)
-    assert world.rescorer.rescore(change(change_id="second")).status == "debounced"
+    outcome = world.rescorer.rescore(change(change_id="second"))
+    assert (outcome.status, outcome.trailing_delay_seconds) == ("debounced", 1)
     assert len(world.scorer.requests) == 1
     assert world.state is not None
     assert world.state.version == 6
@@ -118,6 +139,114 @@ def test_given_a_second_change_inside_the_window_then_it_is_debounced_and_after_
     assert (outcome.status, outcome.model_version) == ("rescored", "xgb-fedcba9876543210")
     assert world.state.propensity == {"retention-offer": 0.9, "broadband": 0.1}
     assert world.state.version == 7
+    # The trailing message of the first window finds the third change's newer window: nothing more to do.
+    assert (world.deliver().skip_reason, world.writer.writes) == ("superseded", 2)
+
+
+def cart(status: str) -> dict[str, Any]:
+    state = live_state()
+    assert state.cart is not None
+    return {"cart": state.cart.model_copy(update={"status": status})}
+
+
+def test_given_a_burst_inside_the_window_then_the_trailing_rescore_scores_its_final_state() -> None:
+    # Given a rescore of the active cart (the rules score: it depends on the cart's status)
+    world = World(ScoringUnavailable("timeout"))
+    assert world.rescorer.rescore(change(changed=["cart"])).status == "rescored"
+    active = world.state.propensity if world.state else None
+    # When the cart is abandoned inside the window, then changed again
+    world.clock.advance(10)
+    world.change_state(**cart("abandoned"))
+    first = world.rescorer.rescore(change(change_id="abandoned", changed=["cart"]))
+    world.clock.advance(5)
+    world.change_state(journey_stage="at-risk")
+    second = world.rescorer.rescore(change(change_id="stage", changed=["journey_stage"]))
+    # Then both are debounced, and only the first schedules the window's one trailing rescore, due at its end
+    assert (first.status, first.trailing_delay_seconds) == ("debounced", DEBOUNCE_SECONDS - 10)
+    assert (second.status, second.trailing_delay_seconds) == ("debounced", None)
+    [message] = world.delays.sent
+    assert message.rescore == TrailingRescore(CUSTOMER_ID, NOW, "abandoned")
+    assert world.state is not None
+    assert world.state.propensity == active  # still the stale score of the active cart
+    # And when the delayed message arrives, the final state is scored, claiming a fresh window
+    world.clock.advance(message.delay_seconds - 5)
+    outcome = world.deliver()
+    assert (outcome.status, outcome.source) == ("rescored", "fallback")
+    abandoned = rules_score(
+        RulesInputs(spend_365d=820, purchases=3, complaints=1, friction_points=1, cart_status="abandoned")
+    )
+    assert world.state.propensity == dict.fromkeys(PRODUCTS, abandoned) != active
+    assert world.state.version == 9
+    assert world.debouncer.claims[CUSTOMER_ID] == NOW + timedelta(seconds=DEBOUNCE_SECONDS)
+    # And a change inside the fresh window schedules that window's own trailing rescore
+    world.clock.advance(1)
+    assert world.rescorer.rescore(change(change_id="later", changed=["cart"])).trailing_delay_seconds == (
+        DEBOUNCE_SECONDS - 1
+    )
+
+
+def test_given_the_window_ends_with_no_debounced_change_then_nothing_is_scheduled() -> None:
+    world = World()
+    world.rescorer.rescore(change())
+    world.clock.advance(DEBOUNCE_SECONDS)
+    assert world.rescorer.rescore(change(change_id="after")).status == "rescored"
+    assert world.delays.sent == []
+
+
+def test_given_a_delayed_message_for_an_erased_customer_then_it_does_nothing() -> None:
+    world = World()
+    world.rescorer.rescore(change())
+    world.clock.advance(30)
+    world.rescorer.rescore(change(change_id="second"))
+    del world.customers.profiles[CUSTOMER_ID]
+    del world.customers.live_states[CUSTOMER_ID]
+    world.customers.erasures[CUSTOMER_ID] = ErasureRecord(
+        customer_id=CUSTOMER_ID, erased_at=NOW, removed_profile=True, removed_live_state=True, removed_identifiers={}
+    )
+    world.clock.advance(DEBOUNCE_SECONDS)
+    outcome = world.deliver()
+    assert (outcome.status, outcome.skip_reason) == ("skipped", "erased")
+    assert world.state is None
+    assert (len(world.scorer.requests), world.writer.writes) == (1, 1)  # the leading rescore's only
+    assert world.delays.sent == []
+    assert world.debouncer.claims == {}  # no trace of the erased customer is kept
+
+
+def test_given_a_window_longer_than_sqs_can_delay_then_the_message_waits_again_for_the_rest() -> None:
+    world = World(MODEL, ModelScores((0.3, 0.4), "xgb-fedcba9876543210"))
+    world.rescorer = replace(world.rescorer, debounce_window=timedelta(hours=1))
+    world.rescorer.rescore(change())
+    world.clock.advance(100)
+    assert world.rescorer.rescore(change(change_id="second")).trailing_delay_seconds == MAX_DELAY_SECONDS
+    waits = []
+    while world.delays.sent:
+        message = world.delays.take()
+        waits.append(message.delay_seconds)
+        world.clock.advance(message.delay_seconds)
+        outcome = world.rescorer.rescore_trailing(message.rescore)
+    assert waits == [900, 900, 900, 800]
+    assert (outcome.status, outcome.model_version) == ("rescored", "xgb-fedcba9876543210")
+    assert world.clock.now == NOW + timedelta(hours=1)
+
+
+def test_given_the_delay_queue_fails_then_the_error_propagates_and_the_next_change_schedules_again() -> None:
+    world = World()
+    world.rescorer.rescore(change())
+    world.clock.advance(10)
+    world.delays.fail_with = ConnectionError("sqs")
+    with pytest.raises(ConnectionError):
+        world.rescorer.rescore(change(change_id="second"))
+    assert CUSTOMER_ID not in world.debouncer.pending  # the retry (or the next change) is not lost
+    world.delays.fail_with = None
+    assert world.rescorer.rescore(change(change_id="second")).trailing_delay_seconds == DEBOUNCE_SECONDS - 10
+    assert len(world.delays.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "delay"), [(-3, 0), (0, 0), (0.2, 1), (299.5, 300), (900, 900), (901, 900), (86400, 900)]
+)
+def test_the_delay_is_the_rest_of_the_window_in_whole_seconds_within_sqs_limits(seconds: float, delay: int) -> None:
+    assert trailing_delay_seconds(timedelta(seconds=seconds)) == delay
 
 
 def test_debounce_is_per_customer() -> None:
@@ -205,15 +334,19 @@ def test_given_the_state_keeps_changing_then_the_conflict_is_raised_and_the_clai
     assert world.debouncer.claims == {}  # the retried invocation is not debounced
 
 
-def test_given_no_state_item_then_nothing_is_written_and_the_next_change_is_not_debounced() -> None:
+def test_given_no_state_item_then_nothing_is_written_and_the_claim_is_kept_for_the_window() -> None:
     world = World()
     del world.customers.live_states[CUSTOMER_ID]
     outcome = world.rescorer.rescore(change(record="profile", changed=["preferred_channel"]))
     assert (outcome.status, outcome.skip_reason) == ("skipped", "no-state")
     assert world.state is None
     assert world.writer.writes == 0
+    # A provisional customer's next change costs no read inside the window; its trailing rescore finds the state.
     world.customers.live_states[CUSTOMER_ID] = live_state()
-    assert world.rescorer.rescore(change()).status == "rescored"
+    world.clock.advance(1)
+    assert world.rescorer.rescore(change()).status == "debounced"
+    world.clock.advance(DEBOUNCE_SECONDS - 1)
+    assert world.deliver().status == "rescored"
 
 
 def test_given_no_profile_then_nothing_is_written() -> None:
@@ -222,6 +355,7 @@ def test_given_no_profile_then_nothing_is_written() -> None:
     outcome = world.rescorer.rescore(change())
     assert (outcome.status, outcome.skip_reason) == ("skipped", "no-profile")
     assert world.writer.writes == 0
+    assert world.debouncer.claims == {CUSTOMER_ID: NOW}
 
 
 def test_given_an_erased_customer_then_nothing_is_scored_or_written() -> None:

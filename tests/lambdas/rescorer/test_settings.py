@@ -11,19 +11,21 @@ from eligibility.constants import ENV_PROPENSITY_ENDPOINT, ENV_PROPENSITY_TIMEOU
 from omni_domain.constants import ENV_CUSTOMER_TABLE, ENV_RESCORE_DEBOUNCE_SECONDS, ENV_RESCORE_TABLE
 from rescorer.aws import NoEndpoint, SageMakerPropensityScorer
 from rescorer.composition import scorer_from_settings
-from rescorer.constants import ENV_RESCORE_PRODUCTS
+from rescorer.constants import ENV_RESCORE_DELAY_QUEUE_URL, ENV_RESCORE_PRODUCTS
 from rescorer.settings import RescorerSettings
 
 REQUIRED = {
     ENV_CUSTOMER_TABLE: "prod-customers",
     ENV_RESCORE_TABLE: "prod-rescore-debounce",
     ENV_RESCORE_PRODUCTS: "retention-offer",
+    ENV_RESCORE_DELAY_QUEUE_URL: "https://sqs.eu-west-2.amazonaws.com/123456789012/prod-rescore-delays",
 }
 
 
 def test_given_the_required_variables_then_the_defaults_fill_the_rest() -> None:
     settings = RescorerSettings.from_environment(REQUIRED)
     assert settings.products == ("retention-offer",)
+    assert settings.delay_queue_url == REQUIRED[ENV_RESCORE_DELAY_QUEUE_URL]
     assert (settings.debounce_window, settings.propensity_endpoint, settings.propensity_timeout_ms) == (
         timedelta(seconds=300),
         "",
@@ -58,6 +60,8 @@ def test_given_every_variable_then_each_is_read() -> None:
         (ENV_RESCORE_DEBOUNCE_SECONDS, "86401"),
         (ENV_PROPENSITY_TIMEOUT_MS, "50"),
         (ENV_RESCORE_TABLE, ""),
+        (ENV_RESCORE_DELAY_QUEUE_URL, ""),
+        (ENV_RESCORE_DELAY_QUEUE_URL, "prod-rescore-delays"),
     ],
 )
 def test_a_bad_value_is_refused(name: str, value: str) -> None:
