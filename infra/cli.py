@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "glue_jobs.mdm_cli",
     "propensity.cli",
     "event_processor.cli",
+    "state_publisher.cli",
 )
 
 

@@ -9,7 +9,9 @@ from infra.cli import build_parser, main
 
 def test_every_subcommand_is_wired() -> None:
     subparsers = next(action for action in build_parser()._actions if action.dest == "command")
-    assert set(subparsers.choices) == {"stages", "assembly", "demo", "diagram", "flows", "mdm", "propensity", "events"}  # type: ignore[attr-defined]
+    choices = subparsers.choices  # type: ignore[attr-defined]
+    expected = {"stages", "assembly", "demo", "diagram", "flows", "mdm", "propensity", "events", "state-changes"}
+    assert set(choices) == expected
 
 
 def test_stages_prints_the_table_for_an_environment(capsys: pytest.CaptureFixture[str]) -> None:

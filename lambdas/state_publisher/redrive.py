@@ -1,0 +1,388 @@
+"""Redrive of the changes the publisher gave up on, from the stream mapping's on-failure queue.
+
+When a batch exhausts its retries (or its records grow too old), Lambda sends the
+on-failure queue a record of *where* the batch was, not the batch itself:
+
+    {"requestContext": {"condition": "RetryAttemptsExhausted", ...}, "version": "1.0", "timestamp": ...,
+     "DDBStreamBatchInfo": {"shardId": ..., "startSequenceNumber": ..., "endSequenceNumber": ...,
+                            "approximateArrivalOfFirstRecord": ..., "approximateArrivalOfLastRecord": ...,
+                            "batchSize": ..., "streamArn": ...}}
+
+The records themselves stay in the stream for 24 hours only. The redrive reads
+them back (GetShardIterator AT_SEQUENCE_NUMBER, GetRecords until past the end),
+rebuilds the event Lambda would have delivered and runs it through the same
+fan-out, ordered processor and idempotency table as the function: a change
+published before is answered from the table, not put on the bus again, and a
+customer's changes go out in stream order. A message is deleted only once every
+record of its batch is published; one whose records have left the stream, or
+whose publish failed, is kept in the queue and named in the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, cast
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from state_publisher.changes import state_change
+from state_publisher.decoding import InvalidStreamRecordError, decode_change
+from state_publisher.fanout import StateFanOut
+from state_publisher.processor import CustomerOrderedProcessor
+
+# The error codes of GetShardIterator/GetRecords that mean the records are gone: trimmed after 24 hours, or the
+# shard itself deleted (a closed shard is removed once its records have all expired).
+GONE_ERROR_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"})
+
+
+class InvalidFailureRecordError(Exception):
+    """The message is not a DynamoDB stream on-failure record (no DDBStreamBatchInfo with its pointers)."""
+
+
+class RecordsUnavailableError(Exception):
+    """The stream no longer holds every record of the batch (older than 24 hours, or its shard deleted)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class FailedBatch:
+    """Where a batch the stream mapping gave up on lies in the stream (the DDBStreamBatchInfo of the message)."""
+
+    stream_arn: str
+    shard_id: str
+    start_sequence: str
+    end_sequence: str
+    batch_size: int
+    condition: str  # RetryAttemptsExhausted, RecordAgeExceeded, ...
+    first_arrival: str | None
+
+    @property
+    def shard(self) -> tuple[str, str]:
+        return self.stream_arn, self.shard_id
+
+
+def failed_batch(body: str) -> FailedBatch:
+    """The batch an on-failure message points at; InvalidFailureRecordError naming what is missing."""
+    try:
+        record = json.loads(body)
+    except ValueError:
+        raise InvalidFailureRecordError("the body is not JSON") from None
+    info = record.get("DDBStreamBatchInfo") if isinstance(record, dict) else None
+    if not isinstance(info, dict):
+        raise InvalidFailureRecordError("no DDBStreamBatchInfo (not a DynamoDB stream on-failure record)")
+    fields = ("streamArn", "shardId", "startSequenceNumber", "endSequenceNumber")
+    missing = [name for name in fields if not isinstance(info.get(name), str) or not info[name]]
+    if missing:
+        raise InvalidFailureRecordError(f"DDBStreamBatchInfo lacks {', '.join(missing)}")
+    start, end = info["startSequenceNumber"], info["endSequenceNumber"]
+    if not (start.isdigit() and end.isdigit()) or int(start) > int(end):
+        raise InvalidFailureRecordError(f"sequence numbers {start}..{end} are not an ascending range of digits")
+    context = record.get("requestContext")
+    return FailedBatch(
+        stream_arn=info["streamArn"],
+        shard_id=info["shardId"],
+        start_sequence=start,
+        end_sequence=end,
+        batch_size=int(info.get("batchSize") or 0),
+        condition=str(context.get("condition", "unknown")) if isinstance(context, dict) else "unknown",
+        first_arrival=info.get("approximateArrivalOfFirstRecord"),
+    )
+
+
+def lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record (as boto3 returns it) in the shape Lambda delivers it: epoch-second creation time,
+    binary values in base64, the stream's ARN as eventSourceARN. The eventID is kept: it is the change_id and
+    the idempotency key, so a change published before is recognised."""
+    dynamodb = {name: _json_value(value) for name, value in raw["dynamodb"].items()}
+    created = raw["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    record = {name: _json_value(value) for name, value in raw.items() if name != "dynamodb"}
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, Mapping):
+        return {name: _json_value(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+
+
+class FailureQueue(Protocol):
+    def receive(self, limit: int) -> list[QueuedMessage]:
+        """Up to `limit` messages (at most 10), hidden from other readers while the redrive runs."""
+        ...
+
+    def delete(self, message: QueuedMessage) -> None: ...
+
+    def release(self, message: QueuedMessage) -> None:
+        """Make a kept message visible again at once."""
+        ...
+
+
+class StreamReader(Protocol):
+    def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
+        """The batch's records in Lambda's event shape, in stream order. Raises RecordsUnavailableError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    published: int = 0
+    replayed: int = 0  # published before (by the function or an earlier redrive): not put on the bus again
+    unchanged: int = 0
+    failed: int = 0  # records reported failed (or held back behind a failed change of the same customer)
+
+
+BatchPublisher = Callable[[dict[str, Any]], BatchOutcome]
+
+Status = Literal["redriven", "would-redrive", "records-gone", "publish-failed", "held-back", "invalid"]
+KEPT: frozenset[Status] = frozenset({"records-gone", "publish-failed", "held-back", "invalid"})
+
+
+@dataclass(frozen=True, slots=True)
+class MessageResult:
+    message_id: str
+    status: Status
+    batch: FailedBatch | None = None
+    records: int = 0
+    changes: int = 0  # dry run: the records that would publish a change (some may be replays)
+    outcome: BatchOutcome | None = None
+    reason: str = ""
+
+    @property
+    def kept(self) -> bool:
+        return self.status in KEPT
+
+    def describe(self) -> str:
+        """One line for the operator: ids, pointers and counts only (never an image)."""
+        where = ""
+        if self.batch is not None:
+            where = f" {self.batch.shard_id} {self.batch.start_sequence}..{self.batch.end_sequence}"
+        if self.status == "redriven" and self.outcome is not None:
+            o = self.outcome
+            return (
+                f"redriven {self.message_id}{where}: {self.records} record(s), {o.published} published, "
+                f"{o.replayed} already published, {o.unchanged} unchanged; message deleted"
+            )
+        if self.status == "would-redrive":
+            return f"would redrive {self.message_id}{where}: {self.records} record(s), {self.changes} change(s)"
+        if self.status == "publish-failed" and self.outcome is not None:
+            o = self.outcome
+            return (
+                f"KEPT {self.message_id}{where}: {o.failed} record(s) not published ({o.published} published, "
+                f"{o.replayed} already published); run the redrive again"
+            )
+        return f"KEPT {self.message_id}{where}: {self.reason}"
+
+
+# How long a change's idempotency claim lasts if the redrive dies while publishing it: after that the function
+# (or the next redrive) may publish it, instead of waiting for the claim's 48-hour expiry.
+CLAIM_SECONDS = 60
+
+
+class _ClaimWindow:
+    """Stands in for the Lambda context Powertools reads the in-progress expiry from (there is none here)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return CLAIM_SECONDS * 1000
+
+
+def publish_through(fanout: StateFanOut) -> BatchPublisher:
+    """The function's own path: the ordered batch processor over the fan-out and its idempotency table."""
+
+    def publish(event: dict[str, Any]) -> BatchOutcome:
+        report = fanout.start_batch(cast(LambdaContext, _ClaimWindow()))
+        processor = CustomerOrderedProcessor()
+        response = process_partial_response(event=event, record_handler=fanout.handle, processor=processor)
+        return BatchOutcome(report.published, report.replayed, report.unchanged, len(response["batchItemFailures"]))
+
+    return publish
+
+
+def redrive(
+    queue: FailureQueue,
+    reader: StreamReader,
+    publish: BatchPublisher,
+    *,
+    max_messages: int,
+    dry_run: bool = False,
+) -> list[MessageResult]:
+    """Redrive up to `max_messages` on-failure messages, oldest batch of each shard first.
+
+    A shard whose batch could not be published holds its later batches back (kept), so a customer's changes
+    are never published out of order; batches whose records are gone do not block (nothing of them can go).
+    """
+    received = _receive(queue, max_messages)
+    results: list[MessageResult] = []
+    batches: list[tuple[FailedBatch, QueuedMessage]] = []
+    for message in received:
+        try:
+            batches.append((failed_batch(message.body), message))
+        except InvalidFailureRecordError as error:
+            results.append(MessageResult(message.message_id, "invalid", reason=f"not redriven: {error}"))
+    batches.sort(key=lambda pair: (pair[0].shard, int(pair[0].start_sequence)))
+    blocked: set[tuple[str, str]] = set()
+    for batch, message in batches:
+        result = _redrive_one(batch, message, reader, publish, dry_run=dry_run, blocked=blocked)
+        if result.status == "redriven":
+            queue.delete(message)
+        if result.status == "publish-failed":
+            blocked.add(batch.shard)
+        results.append(result)
+    for message in received:
+        if dry_run or any(r.message_id == message.message_id and r.kept for r in results):
+            queue.release(message)
+    return results
+
+
+def _redrive_one(
+    batch: FailedBatch,
+    message: QueuedMessage,
+    reader: StreamReader,
+    publish: BatchPublisher,
+    *,
+    dry_run: bool,
+    blocked: set[tuple[str, str]],
+) -> MessageResult:
+    if batch.shard in blocked:
+        reason = f"held back: an earlier batch of {batch.shard_id} was not published (order per customer)"
+        return MessageResult(message.message_id, "held-back", batch, reason=reason)
+    try:
+        records = reader.read(batch)
+    except RecordsUnavailableError as error:
+        reason = (
+            f"records no longer in the stream ({error.reason}): these changes cannot be redriven; the message is"
+            " kept for the record (see the runbook)"
+        )
+        return MessageResult(message.message_id, "records-gone", batch, reason=reason)
+    if dry_run:
+        return MessageResult(message.message_id, "would-redrive", batch, len(records), _changes(records))
+    outcome = publish({"Records": records})
+    status: Status = "publish-failed" if outcome.failed else "redriven"
+    return MessageResult(message.message_id, status, batch, len(records), outcome=outcome)
+
+
+def _changes(records: list[dict[str, Any]]) -> int:
+    """How many records would publish a change (an undecodable record counts: it would fail, not vanish)."""
+    count = 0
+    for record in records:
+        try:
+            count += state_change(decode_change(DynamoDBRecord(record))) is not None
+        except InvalidStreamRecordError:
+            count += 1
+    return count
+
+
+def _receive(queue: FailureQueue, max_messages: int) -> list[QueuedMessage]:
+    received: dict[str, QueuedMessage] = {}
+    while len(received) < max_messages:
+        page = queue.receive(min(10, max_messages - len(received)))
+        fresh = [message for message in page if message.message_id not in received]
+        if not fresh:
+            break
+        received.update((message.message_id, message) for message in fresh)
+    return list(received.values())
+
+
+class SqsFailureQueue:
+    """The on-failure queue. Received messages stay hidden for `visibility_seconds` (the run's duration);
+    kept ones are made visible again at the end."""
+
+    def __init__(self, client: Any, url: str, *, wait_seconds: int = 1, visibility_seconds: int = 300) -> None:
+        self._client = client
+        self._url = url
+        self._wait = wait_seconds
+        self._visibility = visibility_seconds
+
+    def receive(self, limit: int) -> list[QueuedMessage]:
+        answer = self._client.receive_message(
+            QueueUrl=self._url,
+            MaxNumberOfMessages=limit,
+            WaitTimeSeconds=self._wait,
+            VisibilityTimeout=self._visibility,
+        )
+        return [
+            QueuedMessage(message["MessageId"], message["ReceiptHandle"], message["Body"])
+            for message in answer.get("Messages", [])
+        ]
+
+    def delete(self, message: QueuedMessage) -> None:
+        self._client.delete_message(QueueUrl=self._url, ReceiptHandle=message.receipt_handle)
+
+    def release(self, message: QueuedMessage) -> None:
+        self._client.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+        )
+
+
+class DynamoDBStreamReader:
+    """Reads a batch back from the stream: an iterator AT its first sequence number, pages until past its last.
+
+    GetRecords may answer empty pages before it reaches records (and always at an open shard's tip), so
+    `max_empty_pages` in a row end the read; a read that never reaches the batch's last record, or does not
+    start at its first, is incomplete and reported as such rather than published in part.
+    """
+
+    def __init__(self, client: Any, *, page_size: int = 1000, max_empty_pages: int = 5) -> None:
+        self._client = client
+        self._page_size = page_size
+        self._max_empty_pages = max_empty_pages
+
+    def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
+        try:
+            return self._read(batch)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in GONE_ERROR_CODES:
+                raise RecordsUnavailableError(code) from None
+            raise
+
+    def _read(self, batch: FailedBatch) -> list[dict[str, Any]]:
+        iterator = self._client.get_shard_iterator(
+            StreamArn=batch.stream_arn,
+            ShardId=batch.shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=batch.start_sequence,
+        ).get("ShardIterator")
+        start, end = int(batch.start_sequence), int(batch.end_sequence)
+        records: list[dict[str, Any]] = []
+        empty_pages = 0
+        while iterator and empty_pages < self._max_empty_pages:
+            page = self._client.get_records(ShardIterator=iterator, Limit=self._page_size)
+            for raw in page.get("Records", []):
+                sequence = int(raw["dynamodb"]["SequenceNumber"])
+                if sequence > end:
+                    return _complete(records, start)
+                records.append(lambda_record(raw, batch.stream_arn))
+                if sequence == end:
+                    return _complete(records, start)
+            empty_pages = 0 if page.get("Records") else empty_pages + 1
+            iterator = page.get("NextShardIterator")
+        raise RecordsUnavailableError("the stream ended before the batch's last record")
+
+
+def _complete(records: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+    if not records or int(records[0]["dynamodb"]["SequenceNumber"]) != start:
+        raise RecordsUnavailableError("the batch's first record is no longer in the stream")
+    return records
