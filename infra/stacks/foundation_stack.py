@@ -23,6 +23,7 @@ from infra.config import PlatformConfig
 from infra.constructs.lake_access import LakeBucket
 from infra.constructs.secure_bucket import AccessLogBucket, DataBucket
 from infra.stacks.platform_stack import PlatformStack
+from omni_domain import constants
 
 # AWS services that publish to the KMS-encrypted alert topic: alarms and rules.
 _TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
@@ -69,7 +70,7 @@ class FoundationStack(PlatformStack):
             ),
         )
 
-        bus_name = self.event_bus_name = config.resource_name("customer-events")
+        bus_name = self.event_bus_name = config.resource_name(constants.EVENT_BUS_SUFFIX)
         self.event_bus = events.EventBus(
             self,
             "CustomerEventBus",

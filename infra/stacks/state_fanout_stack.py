@@ -32,7 +32,6 @@ from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from omni_domain import constants
 
-IDEMPOTENCY_TABLE_SUFFIX = "state-changes-idempotency"
 # Longer than the stream keeps a record (24 hours), so a redelivered record is always recognised.
 IDEMPOTENCY_EXPIRY_SECONDS = 48 * 3600
 
@@ -48,7 +47,7 @@ class StateFanoutStack(PlatformStack):
             "PublishedChanges",
             config=config,
             encryption_key=foundation.key,
-            table_name=config.resource_name(IDEMPOTENCY_TABLE_SUFFIX),
+            table_name=config.resource_name(constants.STATE_CHANGES_IDEMPOTENCY_SUFFIX),
             partition_key=constants.IDEMPOTENCY_PARTITION_KEY,
             time_to_live_attribute=constants.IDEMPOTENCY_EXPIRY_ATTRIBUTE,
         ).table

@@ -54,6 +54,8 @@ ENV_DEDUP_HOURS = "EVENT_DEDUP_HOURS"
 ENV_CHANNEL_SWITCH_MINUTES = "CHANNEL_SWITCH_WINDOW_MINUTES"
 
 EVENT_STREAM_SUFFIX = "customer-events"
+# The platform's event bus (foundation stack): triggers, CustomerStateChanged, channel rules.
+EVENT_BUS_SUFFIX = "customer-events"
 EVENT_PROCESSOR_SERVICE = "event-processor"
 EVENT_PROCESSOR_HANDLER = "event_processor.handler.lambda_handler"
 # EventBridge `source` of every trigger the event processor puts on the bus (detail types: omni_domain.event_triggers).
@@ -64,6 +66,8 @@ STATE_CHANGE_SOURCE = "omni.customer-state"
 STATE_CHANGED_DETAIL_TYPE = "CustomerStateChanged"
 STATE_PUBLISHER_SERVICE = "state-publisher"
 STATE_PUBLISHER_HANDLER = "state_publisher.handler.lambda_handler"
+# The publisher's idempotency table (one item per published stream record, expiring after the stream's 24 h).
+STATE_CHANGES_IDEMPOTENCY_SUFFIX = "state-changes-idempotency"
 # Real-time rescoring: a CustomerStateChanged naming a model-relevant attribute rescores the customer.
 RESCORER_SERVICE = "rescorer"
 RESCORER_HANDLER = "rescorer.handler.lambda_handler"

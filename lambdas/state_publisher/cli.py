@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.cli import CliError
+from omni_domain.constants import EVENT_BUS_SUFFIX, STATE_CHANGES_IDEMPOTENCY_SUFFIX
 
 DEFAULT_MAX_MESSAGES = 100
 MAX_MESSAGES_LIMIT = 10_000
@@ -58,11 +59,9 @@ def environment_targets(env: str | None) -> Targets:
         config = config_for(env or DEFAULT_ENV)
     except ConfigError as error:
         raise CliError(f"--env: {error}") from None
-    from infra.stacks.state_fanout_stack import IDEMPOTENCY_TABLE_SUFFIX
-
-    # FoundationStack names the bus `resource_name("customer-events")`; a test checks these against the stacks.
+    # The names the stacks give the bus and the idempotency table; a test checks them against the stacks.
     return Targets(
-        config.resource_name("customer-events"), config.resource_name(IDEMPOTENCY_TABLE_SUFFIX), config.region
+        config.resource_name(EVENT_BUS_SUFFIX), config.resource_name(STATE_CHANGES_IDEMPOTENCY_SUFFIX), config.region
     )
 
 
