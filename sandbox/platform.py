@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,12 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from infra.config import PlatformConfig, config_for
 from infra.platform_app import synthesize
-from sandbox.moto_speedups import faster_dynamodb
+from sandbox.moto_speedups import faster_moto
 
 PSEUDO_PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
@@ -63,6 +66,15 @@ ALIAS_TYPE = "AWS::Lambda::Alias"
 VERSION_TYPE = "AWS::Lambda::Version"
 EVENT_SOURCE_TYPE = "AWS::Lambda::EventSourceMapping"
 PROVISIONED_TYPES = (*TABLE_TYPES, STREAM_TYPE, QUEUE_TYPE, BUS_TYPE, RULE_TYPE, BUCKET_TYPE, TOPIC_TYPE)
+
+
+class StandInError(Exception):
+    """An error answer of a stood-in operation (the service's error code and HTTP status)."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 class SandboxError(Exception):
@@ -414,7 +426,9 @@ class LocalPlatform:
     # -- clients and lookups -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            # botocore sends stream-ARN calls to account endpoints (`ACCOUNT.streams-ddb...`), which moto 5.2 does not route.
+            config = Config(account_id_endpoint_mode="disabled") if service == "dynamodbstreams" else None
+            self._clients[service] = boto3.client(service, region_name=self.region, config=config)
         return self._clients[service]
 
     def resources(self, *types: str) -> list[Resource]:
@@ -566,12 +580,36 @@ class LocalPlatform:
         environment = {**self._runtime_environment(), **self.function_environment(handler_path)}
         module_name, _, attribute = fn.handler.rpartition(".")
         package = module_name.split(".", 1)[0]
-        with _environ(environment), contextlib.redirect_stdout(HANDLER_OUTPUT):
+        with _environ(environment), contextlib.redirect_stdout(HANDLER_OUTPUT), warnings.catch_warnings():
+            # Powertools warns on stderr when a batch had no metric to flush: the output is kept, not printed.
+            warnings.simplefilter("ignore", UserWarning)
             if self._wired.get(package) != (fn.stack, fn.logical_id):
                 _reset_wiring(package)
                 self._wired[package] = (fn.stack, fn.logical_id)
             handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
             return handler(event, context or self.context_for(handler_path))
+
+    def stand_in(self, service: str, operation: str, answer: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> None:
+        """Answer one AWS operation in-process for every client created from now on (what moto cannot run).
+
+        `answer(request)` gets the serialized request (`body`, `headers`, `url_path`) and returns the parsed response. Handlers' wiring is rebuilt on
+        their next invocation, so the clients they create see the stand-in.
+        """
+
+        url = f"https://{service}.{self.region}.{URL_SUFFIX}/"
+
+        def respond(params: Mapping[str, Any], **_: Any) -> tuple[AWSResponse, Mapping[str, Any]]:
+            # botocore passes the serialized request as `params`; a response here skips the HTTP call.
+            try:
+                return AWSResponse(url, 200, {}, None), answer(params)
+            except StandInError as error:  # the service's error answer: botocore raises it as a ClientError
+                parsed = {"Error": {"Code": error.code, "Message": str(error)}, "ResponseMetadata": {}}
+                return AWSResponse(url, error.status, {}, None), parsed
+
+        service_id = boto3.DEFAULT_SESSION._session.get_service_model(service).service_id.hyphenize()
+        boto3.DEFAULT_SESSION.events.register(f"before-call.{service_id}.{operation}", respond)
+        self._wired.clear()
+        self._clients.pop(service, None)
 
     def _runtime_environment(self) -> dict[str, str]:
         """What the Lambda runtime sets besides the function's own variables (no X-Ray here)."""
@@ -622,7 +660,8 @@ class LocalPlatform:
         events.sort(key=lambda event: (event["timestamp"], event["ingestionTime"]))
         new = events[self._read.get(group, 0) :]
         self._read[group] = len(events)
-        return [json.loads(event["message"]) for event in new]
+        # moto's log-group delivery drops the envelope's `account` (EventBridge always sends it): put it back.
+        return [{"account": self.account, **json.loads(event["message"])} for event in new]
 
     def topic_messages(self, key: str) -> list[dict[str, Any]]:
         """The SNS notifications published to a topic since the last call (subject, message, attributes)."""
@@ -848,7 +887,7 @@ def local_platform(
     with (
         _environ({"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}),
         mock_aws(),
-        faster_dynamodb(),
+        faster_moto(),
     ):
         boto3.setup_default_session(region_name=config.region)
         try:
