@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "propensity.cli",
     "event_processor.cli",
     "state_publisher.cli",
+    "sandbox.cli",
 )
 
 

@@ -1,0 +1,79 @@
+"""`omni sandbox run`: the whole platform offline, synthetic customers through the real handlers, and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.cli import CliError
+
+DEFAULT_CUSTOMERS = 3000
+DEFAULT_JOURNEYS = 2000
+DEFAULT_SEED = 7
+DEFAULT_OUT = Path("build/sandbox")
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    sandbox = subparsers.add_parser(
+        "sandbox", help="the platform offline: moto, synthetic customers, the real handlers"
+    )
+    commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="SANDBOX_COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="synthesize, provision in moto, run customers and journeys through the handlers, write a report",
+        description="Synthesizes the app, stands it up in moto from its templates, then runs MDM, journeys, "
+        "the propensity model, the services, the state fan-out, a call and a complaint-spike alert. "
+        "Prints a report and writes it as HTML under --out.",
+    )
+    run.add_argument(
+        "--customers",
+        type=_positive,
+        default=DEFAULT_CUSTOMERS,
+        help="source customer records across the source systems, duplicates included (default: %(default)s)",
+    )
+    run.add_argument(
+        "--journeys", type=_positive, default=DEFAULT_JOURNEYS, help="customer journeys (default: %(default)s)"
+    )
+    run.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="makes the whole run reproducible (default: %(default)s)"
+    )
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where report.html goes (default: %(default)s)")
+    run.add_argument("--env", default="dev", help="environment from cdk.json (default: %(default)s)")
+    run.set_defaults(func=_run)
+
+    from sandbox.serve import register_serve  # standard library only at import: `omni --help` stays fast
+
+    register_serve(commands)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from infra.config import ConfigError
+    from infra.errors import PlatformDefinitionError
+    from sandbox.context import Progress, Sizes
+    from sandbox.platform import SandboxError
+    from sandbox.report import render_text, write_html
+    from sandbox.run import run_sandbox
+    from sandbox.steps.mdm import MatchingFailedError
+
+    progress = Progress(sys.stderr)
+    try:
+        report = run_sandbox(
+            Sizes(customers=args.customers, journeys=args.journeys, seed=args.seed),
+            env=args.env,
+            progress=progress,
+        )
+    except (ConfigError, PlatformDefinitionError, SandboxError, MatchingFailedError) as error:
+        raise CliError(str(error)) from None
+    print(render_text(report))
+    path = write_html(report, args.out)
+    print(f"\nreport: {path} ({progress.elapsed:.1f}s in all)")
+    return 0 if report.ok else 1
