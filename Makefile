@@ -37,8 +37,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed ## create .venv and node_modules (automatic)
 
-demo: $(BIN)/.installed ## run the platform offline (for now: every stage synthesized, the maturity table)
-	$(BIN)/omni demo
+demo: $(BIN)/.installed ## run the platform offline: synthetic customers through the real handlers in moto, report in build/sandbox
+	$(BIN)/omni sandbox run
 
 test: $(BIN)/.installed lint ## all tests (unit, infra gates) and the linters
 	$(BIN)/python -m pytest
