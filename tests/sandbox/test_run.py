@@ -1,0 +1,90 @@
+"""The sandbox run end to end at small sizes: the report's numbers must agree with each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.cli import build_parser
+from sandbox.context import Progress, Sizes
+from sandbox.platform import Templates
+from sandbox.report import render_text, write_html
+from sandbox.run import SandboxReport, run_sandbox
+
+# 600 source records: the matching engine trains on them with seed 7 (some small sets defeat Splink's EM).
+SIZES = Sizes(customers=600, journeys=300, seed=7)
+
+
+@pytest.fixture(scope="module")
+def report(dev_templates: Templates) -> SandboxReport:
+    return run_sandbox(SIZES, templates=dev_templates, progress=Progress(stream=None))
+
+
+def test_no_event_is_lost(report: SandboxReport) -> None:
+    journeys = report.journeys
+    tally = journeys.tally
+    assert journeys.events_in > SIZES.journeys
+    assert journeys.invalid_sent > 0  # the dead-letter path is exercised
+    assert journeys.events_in == tally.applied_total + tally.dead_lettered
+    assert tally.dead_lettered == journeys.invalid_sent == journeys.dead_letter_messages
+    assert tally.failed_after_retries == 0
+
+
+def test_every_golden_id_resolves_through_the_identity_map(report: SandboxReport) -> None:
+    assert report.mdm.golden_records > 0
+    assert report.mdm.golden_ids_resolvable == report.mdm.golden_records
+    assert report.mdm.golden_ids_unresolvable == 0
+    assert report.mdm.profiles_loaded == report.mdm.golden_records
+
+
+def test_matching_scores_against_the_generator_truth(report: SandboxReport) -> None:
+    assert 0.0 <= report.mdm.precision <= 1.0
+    assert 0.0 <= report.mdm.recall <= 1.0
+    assert 0.9 <= report.mdm.f1 <= 1.0
+    assert report.mdm.duplicates_found == report.mdm.source_records - report.mdm.golden_records
+
+
+def test_triggers_fire_and_arrive_on_the_bus(report: SandboxReport) -> None:
+    fired = report.journeys.tally.triggers
+    assert sum(fired.values()) > 0
+    assert dict(report.journeys.bus_events) == dict(fired)
+
+
+def test_services_decide_with_the_model_standing_in_for_the_endpoint(report: SandboxReport) -> None:
+    assert report.services.errors == []
+    assert report.services.decisions > 0
+    assert report.services.score_sources == {"model": report.services.decisions}
+    assert all(decision["reasons"] for decision in report.services.sample_decisions)
+
+
+def test_state_changes_are_published_for_the_stream_records(report: SandboxReport) -> None:
+    assert report.state is not None
+    assert report.state.failed_items == 0
+    assert 0 < report.state.published_on_bus <= report.state.stream_records
+
+
+def test_the_call_is_routed_and_the_alert_reaches_the_owning_team(report: SandboxReport) -> None:
+    assert report.call.queue is not None
+    assert "lookup-caller" in report.call.path
+    assert report.alert.state == "ALARM"
+    assert report.alert.topic == f"omni-cx-dev-alerts-{report.alert.team}"
+    assert report.alert.message
+    assert report.ok, [check for check in report.checks if not check.ok]
+
+
+def test_the_report_is_written_as_text_and_html(report: SandboxReport, tmp_path: Path) -> None:
+    text = render_text(report)
+    assert "checks" in text
+    assert "FAILED" not in text
+    page = write_html(report, tmp_path / "sandbox")
+    content = page.read_text(encoding="utf-8")
+    assert page.name == "report.html"
+    assert content.count("<svg") >= 5
+    assert "<script" not in content
+
+
+def test_omni_sandbox_run_is_wired() -> None:
+    args = build_parser().parse_args(["sandbox", "run", "--customers", "600", "--journeys", "10", "--seed", "3"])
+    assert (args.customers, args.journeys, args.seed) == (600, 10, 3)
+    assert args.out == Path("build/sandbox")
