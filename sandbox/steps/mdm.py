@@ -75,7 +75,7 @@ def run(context: RunContext) -> MdmResult:
     except ValueError as error:  # Splink refuses a model it cannot estimate (seen on some small data sets)
         raise MatchingFailedError(
             f"the matching engine could not train on {len(records):,} records (seed {context.sizes.seed}): "
-            f"{error}. Try another --customers (3000 is known to work) or --seed."
+            f"{str(error).rstrip('.')}. Try another --customers (3000 is known to work) or --seed."
         ) from error
     scores = pairwise_scores(result.clusters, truth)
     say(f"{len(result.golden_records):,} golden records; {scores.summary()}")
