@@ -105,7 +105,7 @@ class FunctionDefinition:
 
 @dataclass(frozen=True, slots=True)
 class RuleRoute:
-    """One EventBridge rule as provisioned: its pattern, where its targets would deliver, and the sandbox queue."""
+    """One EventBridge rule as provisioned: its pattern, where its targets would deliver, and the sandbox inbox standing in for them."""
 
     stack: str
     logical_id: str
