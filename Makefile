@@ -24,8 +24,8 @@ MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-# The editable install maps each package of lambdas/ and sagemaker/: a new one needs a reinstall.
-$(BIN)/.installed: pyproject.toml $(wildcard lambdas/*/__init__.py sagemaker/*/__init__.py)
+# The editable install maps each top-level package (here, lambdas/ and sagemaker/): a new one needs a reinstall.
+$(BIN)/.installed: pyproject.toml $(wildcard lambdas/*/__init__.py sagemaker/*/__init__.py */__init__.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
