@@ -8,6 +8,7 @@ maximisation, the prior from deterministic rules; no labels are needed.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.splink_dataframe import SplinkDataFrame
 
@@ -60,17 +62,116 @@ class MatchOutcome:
     model: dict[str, Any]
 
 
-def train(linker: Linker, settings: MatchSettings, progress: Progress = no_progress) -> None:
-    """Estimate the model's parameters from the data alone."""
+# (comparison output column, position of the level in the comparison): a level of the saved model.
+LevelRef = tuple[str, int]
+
+# Iterations of the probe session that finds the levels EM drives to zero: enough for such a
+# level to fall far below any floor (it shrinks doubly exponentially), few enough to stay above
+# float64 underflow. One iteration is the fallback when two already underflow.
+_PROBE_ITERATIONS = (2, 1)
+
+
+def _is_m_underflow(error: ValueError) -> bool:
+    """Splink 5 refuses an m (or u) probability below 1e-300 the moment EM assigns it."""
+    return "below the minimum allowed value" in str(error)
+
+
+def _linker(table: SplinkDataFrame, model: dict[str, Any]) -> Linker:
+    # A fresh cache id per linker: a probe must not share (and later drop) another linker's tables.
+    return Linker(table, {key: value for key, value in model.items() if key != "linker_uid"}, log_level=logging.ERROR)
+
+
+def _level_name(model: dict[str, Any], level: LevelRef) -> str:
+    column, position = level
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == column)
+    return f"{column} '{comparison['comparison_levels'][position].get('label_for_charts', position)}'"
+
+
+def _with_fixed_m(model: dict[str, Any], levels: set[LevelRef], m_floor: float) -> dict[str, Any]:
+    """`model` with the m probability of `levels` fixed at `m_floor`, so EM leaves them alone."""
+    copied = copy.deepcopy(model)
+    for comparison in copied["comparisons"]:
+        for position, level in enumerate(comparison["comparison_levels"]):
+            if (comparison["output_column_name"], position) in levels:
+                level["m_probability"] = m_floor
+                level["fix_m_probability"] = True
+    return copied
+
+
+def _collapsing_levels(
+    table: SplinkDataFrame, model: dict[str, Any], rule: BlockingRuleCreator, m_floor: float
+) -> set[LevelRef]:
+    """Levels whose m a short EM session on `rule` pushes below `m_floor` (where a full session underflows).
+
+    Such a level holds (almost) no matches among the pairs `rule` generates: its maximum-likelihood
+    m is 0, which EM approaches doubly exponentially because the non-matches in it tend to disagree
+    on several such levels at once.
+    """
+    for iterations in _PROBE_ITERATIONS:
+        probe = _linker(table, model | {"max_iterations": iterations})
+        try:
+            probe.training.estimate_parameters_using_expectation_maximisation(rule)
+        except ValueError as error:
+            if not _is_m_underflow(error):
+                raise
+            continue
+        return {
+            (comparison["output_column_name"], position)
+            for comparison in probe.misc.save_model_to_json()["comparisons"]
+            for position, level in enumerate(comparison["comparison_levels"])
+            if isinstance(level.get("m_probability"), float)
+            and not level.get("fix_m_probability")
+            and level["m_probability"] < m_floor
+        }
+    return set()
+
+
+def _estimate_m(linker: Linker, progress: Progress, *, skip_failing: bool = False) -> BlockingRuleCreator | None:
+    """Run every EM session; returns the first whose m underflows (None if all trained)."""
+    for rule in training_blocking_rules():
+        progress("estimating m by expectation maximisation")
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except ValueError as error:
+            if not _is_m_underflow(error):
+                raise
+            if not skip_failing:
+                return rule
+            # A failed session changes nothing: its comparisons keep the other sessions' estimates.
+            progress("  skipped: an m probability still underflows; the other sessions' estimates stand")
+    return None
+
+
+def train(table: SplinkDataFrame, settings: MatchSettings, progress: Progress = no_progress) -> Linker:
+    """A linker of the customer model on `table` whose parameters are estimated from the data alone.
+
+    When an EM session drives the m probability of some level to zero (Splink refuses values
+    that underflow float64), those levels are found with a short probe session, fixed at
+    `settings.m_floor`, and every EM session is run again from the same u and prior. A session
+    that still fails after that is skipped, so training never fails on valid input.
+    """
+    linker = Linker(table, build_settings(), log_level=logging.ERROR)
     progress("estimating the match prior from deterministic rules")
     linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=settings.prior_recall)
     progress(f"estimating u from {settings.u_max_pairs:,.0f} random pairs")
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=settings.seed, num_chunks=settings.u_chunks
     )
-    for rule in training_blocking_rules():
-        progress("estimating m by expectation maximisation")
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    untrained = linker.misc.save_model_to_json()
+    fixed: set[LevelRef] = set()
+    while (failed := _estimate_m(linker, progress)) is not None:
+        collapsing = _collapsing_levels(
+            table, _with_fixed_m(untrained, fixed, settings.m_floor), failed, settings.m_floor
+        )
+        if not collapsing - fixed:
+            linker = _linker(table, _with_fixed_m(untrained, fixed, settings.m_floor))
+            _estimate_m(linker, progress, skip_failing=True)
+            break
+        named = "; ".join(_level_name(untrained, level) for level in sorted(collapsing - fixed))
+        progress(f"EM drives m to 0 for {named}: fixed at {settings.m_floor:g}, EM restarted")
+        fixed |= collapsing
+        linker = _linker(table, _with_fixed_m(untrained, fixed, settings.m_floor))
+    return linker
 
 
 def run_model(
@@ -80,9 +181,7 @@ def run_model(
     progress: Progress = no_progress,
 ) -> ModelRun:
     """Train, predict and cluster `normalised` (a pandas or Spark frame of `MATCH_COLUMNS`)."""
-    table = db_api.register(normalised)
-    linker = Linker(table, build_settings(), log_level=logging.ERROR)
-    train(linker, settings, progress)
+    linker = train(db_api.register(normalised), settings, progress)
     progress("scoring candidate pairs")
     predictions = linker.inference.predict(
         threshold_match_probability=settings.threshold_match_probability, warning_mode="never"

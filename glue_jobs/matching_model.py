@@ -31,6 +31,10 @@ class MatchSettings:
             passes: one chunk halves training time at the same sample.
         seed: makes the u sample, and so the whole model, reproducible.
         prior_recall: assumed recall of the deterministic rules that estimate the match prior.
+        m_floor: the m probability a comparison level is fixed at when expectation maximisation
+            drives it to zero (a level that no match in the training pairs falls into, e.g. two
+            copies of a customer with different birth dates when no source mistypes them); must
+            stay well above float64 underflow, which Splink refuses.
     """
 
     threshold_match_probability: float = 0.95
@@ -38,12 +42,15 @@ class MatchSettings:
     u_chunks: int = 1
     seed: int = 42
     prior_recall: float = 0.6
+    m_floor: float = 1e-6
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold_match_probability < 1.0:
             raise ValueError(f"threshold_match_probability must lie in (0, 1), got {self.threshold_match_probability}")
         if not 0.0 < self.prior_recall <= 1.0:
             raise ValueError(f"prior_recall must lie in (0, 1], got {self.prior_recall}")
+        if not 1e-300 < self.m_floor < 0.01:
+            raise ValueError(f"m_floor must lie in (1e-300, 0.01), got {self.m_floor}")
 
 
 def comparisons() -> list[ComparisonCreator | dict[str, Any]]:

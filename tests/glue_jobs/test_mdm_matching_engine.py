@@ -1,13 +1,17 @@
-"""Engine 2 on a small fixture with known duplicates (600 synthetic records, matched once per session)."""
+"""Engine 2 on a small fixture with known duplicates (600 synthetic records, matched once per session),
+and on a data set whose EM used to underflow."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from glue_jobs.dedupe import DedupeResult
+from glue_jobs.dedupe import DedupeResult, dedupe
 from glue_jobs.evaluation import pairwise_scores
 from glue_jobs.matching_model import MatchSettings, build_settings
+from glue_jobs.synthetic_customers import generate_customers
 
 
 def truth_of(customers: pd.DataFrame) -> dict[str, str]:
@@ -60,3 +64,51 @@ def test_given_the_model_when_built_for_duckdb_and_spark_then_one_definition_ser
 def test_given_threshold_outside_unit_interval_when_configured_then_error() -> None:
     with pytest.raises(ValueError, match="threshold"):
         MatchSettings(threshold_match_probability=1.5)
+
+
+def test_given_m_floor_outside_its_range_when_configured_then_error() -> None:
+    with pytest.raises(ValueError, match="m_floor"):
+        MatchSettings(m_floor=0.0)
+
+
+@pytest.fixture(scope="module")
+def underflowing() -> pd.DataFrame:
+    """Seed 7 at 1,000 records: no duplicate disagrees on e-mail or phone, so EM drove those levels' m to 0.
+
+    Splink 5 refuses an m below 1e-300, so training used to fail here (and at 1,500 and 2,000).
+    """
+    return generate_customers(1000, seed=7)
+
+
+def test_given_em_driving_an_m_to_zero_when_matched_then_the_level_is_fixed_at_the_floor_and_f1_stays_high(
+    underflowing: pd.DataFrame, fast_settings: MatchSettings
+) -> None:
+    messages: list[str] = []
+    result = dedupe(underflowing.drop(columns="entity_id"), settings=fast_settings, progress=messages.append)
+    scores = pairwise_scores(result.clusters, truth_of(underflowing))
+    assert scores.precision >= 0.99, scores.summary()
+    assert scores.f1 >= 0.98, scores.summary()
+    assert any("EM restarted" in message for message in messages)
+    fixed = [
+        (comparison["output_column_name"], level)
+        for comparison in result.outcome.model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("fix_m_probability")
+    ]
+    assert fixed
+    assert all(level["m_probability"] == fast_settings.m_floor for _, level in fixed)
+    assert {"email", "phone"} & {column for column, _ in fixed}
+
+
+def test_given_a_floor_below_what_a_probe_can_see_when_em_underflows_then_the_session_is_skipped_not_fatal(
+    underflowing: pd.DataFrame, fast_settings: MatchSettings
+) -> None:
+    # No level falls below 1e-290 within the probe's iterations: nothing to fix, so the last resort runs.
+    messages: list[str] = []
+    result = dedupe(
+        underflowing.drop(columns="entity_id"),
+        settings=replace(fast_settings, m_floor=1e-290),
+        progress=messages.append,
+    )
+    assert any("skipped" in message for message in messages)
+    assert len(result.golden_records) < len(underflowing)
