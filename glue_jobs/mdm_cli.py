@@ -44,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     generate.add_argument("--records", required=True, type=int)
     generate.add_argument("--output", required=True, type=Path)
     generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument(
+        "--systems",
+        default=None,
+        help="comma-separated source systems to spread customers over (default: crm,ecommerce,store_pos,loyalty)",
+    )
     generate.set_defaults(func=_generate)
 
     labels = commands.add_parser("labels", help="FindMatches labeling workflow")
@@ -167,14 +172,23 @@ def _evaluate_local(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from glue_jobs.synthetic_customers import generate_customers
+    from glue_jobs.synthetic_customers import SOURCE_SYSTEMS, check_systems, generate_customers
 
     if args.records < 1:
         raise CliError("--records must be at least 1")
-    frame = generate_customers(args.records, seed=args.seed)
+    systems = SOURCE_SYSTEMS
+    if args.systems is not None:
+        try:
+            systems = check_systems(tuple(name.strip() for name in args.systems.split(",") if name.strip()))
+        except ValueError as error:
+            raise CliError(f"--systems: {error}") from error
+    frame = generate_customers(args.records, seed=args.seed, systems=systems)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)
-    print(f"{len(frame)} records of {frame['entity_id'].nunique()} customers written to {args.output}")
+    print(
+        f"{len(frame)} records of {frame['entity_id'].nunique()} customers in {len(systems)} source systems "
+        f"written to {args.output}"
+    )
     return 0
 
 

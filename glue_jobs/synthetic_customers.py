@@ -1,8 +1,8 @@
 """A seeded generator of customer records with realistic duplicates and their truth.
 
-Each true customer (entity) appears in one to four source systems. Every copy
-after the first is damaged the way real systems damage data: typos, swapped first
-and last names, nicknames, missing values, other phone and e-mail formats, a new
+Each true customer (entity) appears in one to four source systems (at most as many
+as the systems asked for). Every copy after the first is damaged the way real systems
+damage data: typos, swapped first and last names, nicknames, missing values, other phone and e-mail formats, a new
 address after a move. The `entity_id` column records the truth for evaluation.
 The same seed always gives the same records.
 """
@@ -21,6 +21,8 @@ from glue_jobs.nicknames import nicknames_of
 
 SOURCE_SYSTEMS: tuple[str, ...] = ("crm", "ecommerce", "store_pos", "loyalty")
 TRUTH_COLUMN = "entity_id"
+# How many source systems hold a copy of one customer: 1, 2, 3, 4 (relative weights).
+_COPY_WEIGHTS = (45, 30, 17, 8)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -251,24 +253,47 @@ def _row(
     return row
 
 
-def generate_customers(records: int, seed: int = 7, rates: DamageRates | None = None) -> pd.DataFrame:
+def check_systems(systems: tuple[str, ...]) -> tuple[str, ...]:
+    """`systems` if it names one or more known source systems, each once; else a ValueError naming the culprit."""
+    if not systems:
+        raise ValueError(f"name at least one source system of {', '.join(SOURCE_SYSTEMS)}")
+    unknown = [system for system in systems if system not in SOURCE_SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown source system {unknown[0]!r}; known: {', '.join(SOURCE_SYSTEMS)}")
+    repeated = [system for position, system in enumerate(systems) if system in systems[:position]]
+    if repeated:
+        raise ValueError(f"source system {repeated[0]!r} is named twice")
+    return systems
+
+
+def generate_customers(
+    records: int,
+    seed: int = 7,
+    rates: DamageRates | None = None,
+    systems: tuple[str, ...] = SOURCE_SYSTEMS,
+) -> pd.DataFrame:
     """`records` customer rows in the customer schema plus `entity_id`, the truth.
 
-    Copies per entity follow 1: 45 %, 2: 30 %, 3: 17 %, 4: 8 %, each in a different
-    source system, so about 53 % of the records have a duplicate.
+    Each entity has copies in 1 to `len(systems)` of the source systems `systems` (a
+    subset of `SOURCE_SYSTEMS`), each copy in a different one. With all four systems the
+    copies per entity follow 1: 45 %, 2: 30 %, 3: 17 %, 4: 8 %, so about 53 % of the records
+    have a duplicate; fewer systems drop the higher counts and rescale the rest.
     """
     if records < 1:
         raise ValueError("records must be at least 1")
+    systems = check_systems(tuple(systems))
+    copy_counts = tuple(range(1, len(systems) + 1))
+    copy_weights = _COPY_WEIGHTS[: len(systems)]
     rng = random.Random(seed)  # noqa: S311 - test data, reproducibility is the point
     rates = rates or DamageRates()
     rows: list[dict[str, str | None]] = []
-    next_id = dict.fromkeys(SOURCE_SYSTEMS, 100000)
+    next_id = dict.fromkeys(systems, 100000)
     number = 0
     while len(rows) < records:
         number += 1
         entity = _entity(rng, number)
-        copies = rng.choices((1, 2, 3, 4), weights=(45, 30, 17, 8))[0]
-        for position, system in enumerate(rng.sample(SOURCE_SYSTEMS, k=copies)):
+        copies = rng.choices(copy_counts, weights=copy_weights)[0]
+        for position, system in enumerate(rng.sample(systems, k=copies)):
             if len(rows) == records:
                 break
             next_id[system] += rng.randrange(1, 7)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pandas as pd
 import pytest
 from botocore.stub import Stubber
 
@@ -30,6 +31,29 @@ def test_given_generate_then_dedupe_when_run_then_outputs_and_progress(
     assert "golden records" in captured.out
     assert "normalising 150 records" in captured.err
     assert (tmp_path / "out/runs/run_id=r1/manifest.json").is_file()
+
+
+def test_given_systems_when_generate_then_only_those_systems_are_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "customers.csv"
+    argv = ["mdm", "generate", "--records", "120", "--output", str(csv_path), "--systems", "crm, ecommerce,store_pos"]
+    assert cli.main(argv) == 0
+    assert "in 3 source systems" in capsys.readouterr().out
+    assert set(pd.read_csv(csv_path)["source_system"]) == {"crm", "ecommerce", "store_pos"}
+
+
+@pytest.mark.parametrize(("systems", "message"), [("crm,pos", "'pos'"), (",", "at least one"), ("crm,crm", "twice")])
+def test_given_bad_systems_when_generate_then_one_line_error_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], systems: str, message: str
+) -> None:
+    csv_path = tmp_path / "customers.csv"
+    assert cli.main(["mdm", "generate", "--records", "10", "--output", str(csv_path), "--systems", systems]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "--systems" in error
+    assert message in error
+    assert not csv_path.exists()
 
 
 def test_given_missing_input_when_dedupe_then_user_error_exit_2(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.synthetic_customers import SOURCE_SYSTEMS, TRUTH_COLUMN, generate_customers
@@ -38,3 +39,29 @@ def test_given_duplicates_when_compared_then_real_world_damage_is_present() -> N
         if g["first_name"].notna().all()
     )
     assert swapped
+
+
+def test_given_three_systems_when_generated_then_only_they_appear_and_each_copy_sits_in_another() -> None:
+    systems = ("crm", "ecommerce", "store_pos")
+    frame = generate_customers(900, seed=4, systems=systems)
+    assert len(frame) == 900
+    assert set(frame["source_system"]) == set(systems)
+    per_entity = frame.groupby(TRUTH_COLUMN)["source_system"]
+    assert per_entity.size().max() == 3
+    assert (per_entity.nunique() == per_entity.size()).all()
+    assert not frame.duplicated(["source_system", "source_id"]).any()
+
+
+def test_given_the_default_systems_when_named_explicitly_then_the_records_are_unchanged() -> None:
+    pd.testing.assert_frame_equal(
+        generate_customers(300, seed=5), generate_customers(300, seed=5, systems=SOURCE_SYSTEMS)
+    )
+
+
+@pytest.mark.parametrize(
+    ("systems", "message"),
+    [((), "at least one"), (("crm", "pos"), "unknown source system 'pos'"), (("crm", "crm"), "named twice")],
+)
+def test_given_bad_systems_when_generated_then_error(systems: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate_customers(10, systems=systems)
