@@ -45,6 +45,11 @@ def test_matching_scores_against_the_generator_truth(report: SandboxReport) -> N
     assert report.mdm.duplicates_found == report.mdm.source_records - report.mdm.golden_records
 
 
+def test_customers_come_from_three_source_systems(report: SandboxReport) -> None:
+    assert set(report.mdm.source_systems) == {"crm", "ecommerce", "store_pos"}
+    assert sum(report.mdm.source_systems.values()) == report.mdm.source_records
+
+
 def test_triggers_fire_and_arrive_on_the_bus(report: SandboxReport) -> None:
     fired = report.journeys.tally.triggers
     assert sum(fired.values()) > 0
