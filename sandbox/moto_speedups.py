@@ -2,8 +2,12 @@
 
 - moto 5.2 backs up every table a `TransactWriteItems` touches with `copy.deepcopy`
   before applying it: loading 1,600 golden profiles (one transaction each) took
-  five minutes. Here the backup is of the items the transaction names instead,
-  restored the same way when the transaction is cancelled.
+  five minutes. Here the backup is of the items the transaction names, and of the
+  length of each table's stream shard. When the transaction is cancelled the items
+  go back into the table's item store directly (no `put_item`/`delete_item`, which
+  would write stream records) and each stream shard is cut back to its length
+  before the transaction, so a cancelled transaction leaves no stream record:
+  what moto's own rollback (the whole table, stream shard included) leaves.
 - A `Query` on a table's own key sorts every item of the table to keep one
   partition's. Here it looks at that partition only.
 
@@ -21,39 +25,64 @@ import contextlib
 import copy
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import jsonpath_ng.ext as jsonpath_ext
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamShard, Table
 
-Snapshot = tuple[str, dict[str, Any], Any]
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """One item a transaction names, as it was before (None: absent), and where it lives in its table."""
+
+    table: Table
+    hash_key: DynamoType
+    range_key: DynamoType | None
+    before: Item | None
 
 
-def _snapshots(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Snapshot]:
+def _snapshots(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Snapshot]:
     snapshots = []
     for entry in transact_items:
         _, operation = next(iter(entry.items()))
-        table_name = operation["TableName"]
-        table = backend.get_table(table_name)
-        if "Key" in operation:
-            key = operation["Key"]
-        else:
-            attributes = operation["Item"]
-            key = {table.hash_key_attr: attributes[table.hash_key_attr]}
-            if table.range_key_attr is not None:
-                key[table.range_key_attr] = attributes[table.range_key_attr]
-        snapshots.append((table_name, key, copy.deepcopy(backend.get_item(table_name, key))))
+        table = backend.get_table(operation["TableName"])
+        key = operation["Key"] if "Key" in operation else operation["Item"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
+        before = table.get_item(hash_key, range_key)
+        snapshots.append(_Snapshot(table, hash_key, range_key, copy.deepcopy(before)))
     return snapshots
 
 
-def _restore(backend: DynamoDBBackend, snapshots: list[Snapshot]) -> None:
-    for table_name, key, before in reversed(snapshots):
-        if before is None:
-            if backend.get_item(table_name, key) is not None:
-                backend.delete_item(table_name, key)
+def _stream_lengths(snapshots: list[_Snapshot]) -> dict[int, tuple[StreamShard, int]]:
+    """Each stream shard of the tables involved, with the number of records it holds now."""
+    return {
+        id(snapshot.table): (shard, len(shard.items))
+        for snapshot in snapshots
+        if (shard := snapshot.table.stream_shard) is not None
+    }
+
+
+def _restore(snapshots: list[_Snapshot], streams: dict[int, tuple[StreamShard, int]]) -> None:
+    """Put every item back as it was, in the table's own store, and cut the stream shards back: no stream record."""
+    for snapshot in reversed(snapshots):
+        items: Any = snapshot.table.items
+        if snapshot.range_key is None:
+            if snapshot.before is None:
+                items.pop(snapshot.hash_key, None)
+            else:
+                items[snapshot.hash_key] = snapshot.before
+        elif snapshot.before is None:
+            partition = items.get(snapshot.hash_key)
+            if partition is not None:
+                partition.pop(snapshot.range_key, None)
         else:
-            backend.put_item(table_name, before.to_json()["Attributes"])
+            items[snapshot.hash_key][snapshot.range_key] = snapshot.before
+    for shard, length in streams.values():
+        del shard.items[length:]
 
 
 def _shared(table: Table, _memo: dict[int, Any]) -> Table:
@@ -116,12 +145,13 @@ def _item_level_transaction_backups() -> Iterator[None]:
             snapshots = _snapshots(self, transact_items)
         except Exception:  # noqa: BLE001 - a malformed request: moto's own method raises the right error
             return original(self, transact_items)
+        streams = _stream_lengths(snapshots)
         # While moto runs, its "backup" of a table is the table itself; the items are restored below instead.
         Table.__deepcopy__ = _shared  # type: ignore[attr-defined]
         try:
             return original(self, transact_items)
         except Exception:
-            _restore(self, snapshots)
+            _restore(snapshots, streams)
             raise
         finally:
             del Table.__deepcopy__  # type: ignore[attr-defined]
