@@ -70,8 +70,10 @@ def api_gateway_event(
     }
 
 
-def kinesis_event(records: Sequence[Mapping[str, Any]], *, stream_arn: str, region: str) -> dict[str, Any]:
-    """The Lambda event of a Kinesis event source mapping, from `get_records` records."""
+def kinesis_event(
+    records: Sequence[Mapping[str, Any]], *, stream_arn: str, region: str, shard_id: str
+) -> dict[str, Any]:
+    """The Lambda event of a Kinesis event source mapping, from `get_records` records of the shard `shard_id`."""
     return {
         "Records": [
             {
@@ -84,7 +86,7 @@ def kinesis_event(records: Sequence[Mapping[str, Any]], *, stream_arn: str, regi
                 },
                 "eventSource": "aws:kinesis",
                 "eventVersion": "1.0",
-                "eventID": f"shardId-000000000000:{record['SequenceNumber']}",
+                "eventID": f"{shard_id}:{record['SequenceNumber']}",
                 "eventName": "aws:kinesis:record",
                 "invokeIdentityArn": "arn:aws:iam::123456789012:role/omni-sandbox-event-processor",
                 "awsRegion": region,

@@ -637,6 +637,34 @@ class LocalPlatform:
             )
         return bodies
 
+    def peek(self, queue_url: str, *, limit: int = 10_000) -> list[str]:
+        """Every message body waiting in a queue, left in it (received, then made visible again)."""
+        sqs = self.client("sqs")
+        bodies: list[str] = []
+        handles: list[str] = []
+        while len(bodies) < limit:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=300
+            ).get("Messages", [])
+            if not messages:
+                break
+            bodies += [message["Body"] for message in messages]
+            handles += [message["ReceiptHandle"] for message in messages]
+        for start in range(0, len(handles), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for n, handle in enumerate(handles[start : start + 10])
+                ],
+            )
+        return bodies
+
+    def queue_url_of(self, arn: str) -> str:
+        """The URL of the queue with this ARN."""
+        account, name = arn.split(":")[4:6]
+        return str(self.client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
     def queue_depth(self, queue_url: str) -> int:
         attributes = self.client("sqs").get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]

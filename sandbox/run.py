@@ -82,21 +82,23 @@ def _caller(context: RunContext, population: list[GoldenCustomer], preferred: li
 
 
 def _checks(report: SandboxReport) -> list[Check]:
-    tally = report.journeys.tally
-    accounted = (
-        tally.applied_total + tally.dead_lettered + tally.duplicates + tally.erased_skipped + tally.failed_after_retries
-    )
+    j = report.journeys
+    tally = j.tally
     checks = [
         Check(
             "no event lost",
-            report.journeys.consistent,
-            f"{report.journeys.events_in:,} in = {tally.applied_total:,} applied + {tally.dead_lettered} dead-lettered"
-            f" + {tally.duplicates} duplicates + {tally.erased_skipped} erased + {tally.failed_after_retries} failed"
-            f" ({accounted:,}); dead-letter queue holds {report.journeys.dead_letter_messages}",
+            j.consistent,
+            f"{j.events_in:,} put = {j.read_back:,} read back = {tally.applied_total:,} applied"
+            f" + {tally.duplicates} duplicates + {tally.erased_skipped} erased"
+            f" + {j.dead_letter_messages} dead-lettered (queue depth)"
+            f" + {j.failed_batch_records} in {j.on_failure_messages} failed batches (on-failure queue)"
+            f" - {tally.counted_twice} seen twice after a retry ({j.accounted:,});"
+            f" {j.additive_in_ledgers:,} additive event ids in the customers' ledgers"
+            f" for {j.additive_reported:,} reported applied",
         ),
         Check(
             "every golden id resolves",
-            report.mdm.golden_ids_unresolvable == 0 and report.mdm.profiles_loaded >= report.mdm.golden_records,
+            report.mdm.golden_ids_unresolvable == 0 and report.mdm.profiles_loaded == report.mdm.golden_records,
             f"{report.mdm.golden_ids_resolvable:,} of {report.mdm.golden_records:,} golden ids resolve from every member"
             f" record through the identity map; {report.mdm.profiles_loaded:,} profiles loaded",
         ),

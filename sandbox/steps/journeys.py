@@ -5,8 +5,15 @@ are put on the experience stack's Kinesis stream with `put_records`, keyed by
 the events' own partition key; they are read back shard by shard with the
 event source mapping's batch size and starting position (from the template) and
 handed to the real handler as the Lambda Kinesis event. Records the handler
-reports failed are retried as the mapping would. Triggers arrive on the custom
-bus, seen through the sandbox's tap.
+reports failed are retried as the mapping does (ReportBatchItemFailures): the
+batch is sent again from the earliest failed record onward, later records that
+had succeeded included, up to the mapping's MaximumRetryAttempts; a batch still
+failing then goes to the mapping's on-failure destination as Lambda's on-failure
+record. Triggers arrive on the custom bus, seen through the sandbox's tap.
+
+"No event lost" is counted from moto where it can be: the records read back from
+the stream, the dead-letter queue's depth, the on-failure records' batch sizes,
+and the additive events the customers' ledgers in the customers table hold.
 """
 
 from __future__ import annotations
@@ -15,15 +22,19 @@ import hashlib
 import importlib
 import json
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from event_processor.rules import ADDITIVE_TYPES
+from omni_domain.constants import CUSTOMER_SORT_KEY, LIVE_STATE_RECORD
 from omni_domain.customer_events import InvalidEventError, parse_event
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.events import kinesis_event
+from sandbox.platform import EventSource
 
 PROCESSOR = "event_processor.handler.lambda_handler"
 PUT_RECORDS_LIMIT = 500
@@ -49,40 +60,69 @@ class StreamTally:
     write_conflicts: int = 0
     invalid_reasons: Counter[str] = field(default_factory=Counter)
     triggers: Counter[str] = field(default_factory=Counter)
-    retried_records: int = 0
-    failed_after_retries: int = 0
+    retried_records: int = 0  # records sent again (Lambda resends from the earliest failed record onward)
+    failed_after_retries: int = 0  # records of batches sent to the on-failure destination
+    on_failure_records: int = 0  # on-failure records the poller sent
+    counted_twice: int = 0  # settled records the handler saw again (a resend, or an exhausted batch's last attempt)
+    read_back: set[str] = field(default_factory=set)  # sequence numbers read from the stream
     handler_seconds: float = 0.0
 
     @property
     def applied_total(self) -> int:
         return sum(self.applied.values())
 
+    @property
+    def settled(self) -> int:
+        """Records the handler reported done, over every attempt: applied, duplicates, erased, dead-lettered."""
+        return self.applied_total + self.duplicates + self.erased_skipped + self.dead_lettered
+
 
 @dataclass(frozen=True)
 class JourneysResult:
     journeys: Counter[str]
-    events_in: int
+    events_in: int  # records put on the stream (accepted by put_records)
+    read_back: int  # distinct records read back from the stream's shards
     invalid_sent: int
     events_by_type: Counter[str]
     tally: StreamTally
-    dead_letter_messages: int
+    dead_letter_messages: int  # the dead-letter queue's depth in moto
+    failed_batch_records: int  # records of the on-failure records in the mapping's destination queue (moto)
+    on_failure_messages: int
+    additive_reported: int  # additive events (purchases, complaints...) the handler reported applied
+    additive_in_ledgers: int  # their ids in the customers' ledgers in the customers table (moto)
+    state_items: int  # live-state items in the customers table
     bus_events: Counter[str]
     sample_triggers: list[dict[str, Any]]
     events_per_second: float
     seconds: float
 
     @property
-    def consistent(self) -> bool:
-        """No event lost: every record put on the stream was applied, a duplicate, or dead-lettered."""
+    def accounted(self) -> int:
+        """Every record's final outcome: applied, a duplicate, erased, dead-lettered, or in a failed batch.
+
+        Dead letters and failed batches are read from moto; a record Lambda handed to
+        the handler again after it had settled is reported twice and counted once.
+        """
         tally = self.tally
-        accounted = (
+        return (
             tally.applied_total
-            + tally.dead_lettered
             + tally.duplicates
             + tally.erased_skipped
-            + tally.failed_after_retries
+            + self.dead_letter_messages
+            + self.failed_batch_records
+            - tally.counted_twice
         )
-        return accounted == self.events_in and tally.dead_lettered == self.dead_letter_messages
+
+    @property
+    def consistent(self) -> bool:
+        """No event lost: what was put was read back, and every record read has exactly one outcome."""
+        return (
+            self.read_back == self.events_in
+            and self.accounted == self.events_in
+            and self.tally.dead_lettered == self.dead_letter_messages
+            and self.failed_batch_records == self.tally.failed_after_retries
+            and self.additive_in_ledgers == self.additive_reported
+        )
 
 
 def generate(context: RunContext, population: list[GoldenCustomer], journeys: int) -> tuple[list[bytes], Counter[str]]:
@@ -209,7 +249,6 @@ def consume(context: RunContext, tally: StreamTally) -> None:
     """Read every shard from the mapping's starting position in the mapping's batch size, as Lambda polls it."""
     platform = context.platform
     mapping = platform.event_sources(PROCESSOR)[0]
-    max_retries = int(mapping.properties.get("MaximumRetryAttempts", 2))
     kinesis = platform.client("kinesis")
     stream = platform.stream("customer-events")
     stream_arn = platform.stream_arn("customer-events")
@@ -226,41 +265,165 @@ def consume(context: RunContext, tally: StreamTally) -> None:
             context.shard_iterators[shard_id] = response["NextShardIterator"]
             if not response["Records"]:
                 break
-            _deliver(context, response["Records"], stream_arn, tally, max_retries)
+            tally.read_back.update(record["SequenceNumber"] for record in response["Records"])
+            _deliver(context, response["Records"], Poll(mapping, shard_id, stream_arn), tally)
 
 
-def _deliver(
-    context: RunContext, records: list[dict[str, Any]], stream_arn: str, tally: StreamTally, max_retries: int
+@dataclass(frozen=True)
+class Poll:
+    """Where a batch comes from: the event source mapping and the shard."""
+
+    mapping: EventSource
+    shard_id: str
+    stream_arn: str
+
+
+def _deliver(context: RunContext, records: list[dict[str, Any]], poll: Poll, tally: StreamTally) -> None:
+    """One batch as Lambda handles it with ReportBatchItemFailures: resend from the earliest failure, then give up."""
+    max_retries = int(poll.mapping.properties.get("MaximumRetryAttempts", -1))  # -1: until the records expire
+    tally.records += len(records)
+    _attempt(context, records, poll, tally, attempts_left=max_retries + 1 if max_retries >= 0 else 10_000)
+
+
+def _attempt(
+    context: RunContext,
+    batch: list[dict[str, Any]],
+    poll: Poll,
+    tally: StreamTally,
+    *,
+    attempts_left: int,
+    settled_before: frozenset[str] = frozenset(),  # records of this batch a previous attempt settled
+    invocations: int = 0,
 ) -> None:
     # The handler's composition root holds its report of the batch; imported once the handler has run.
     dependencies = importlib.import_module("event_processor.dependencies")
-
-    batch = records
-    for attempt in range(max_retries + 1):
+    sequence = [record["SequenceNumber"] for record in batch]
+    while True:
         started = time.perf_counter()
-        response = context.platform.invoke(
-            PROCESSOR, kinesis_event(batch, stream_arn=stream_arn, region=context.platform.region)
-        )
+        event = kinesis_event(batch, stream_arn=poll.stream_arn, region=context.platform.region, shard_id=poll.shard_id)
+        try:
+            response = context.platform.invoke(PROCESSOR, event)
+            function_error = False
+        except Exception:  # noqa: BLE001 - a function error: Lambda retries (Powertools raises when every record failed)
+            response, function_error = {}, True
         tally.handler_seconds += time.perf_counter() - started
-        report = dependencies.current().report
-        tally.batches += 1
-        tally.records += len(batch) if attempt == 0 else 0
-        tally.applied.update(report.applied)
-        tally.dead_lettered += report.dead_lettered
-        tally.duplicates += report.duplicates
-        tally.erased_skipped += report.erased_skipped
-        tally.provisional_ids += report.provisional_ids
-        tally.state_writes += report.state_writes
-        tally.write_conflicts += report.write_conflicts
-        tally.invalid_reasons.update(report.invalid_reasons)
-        tally.triggers.update(report.triggers)
-        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        invocations += 1
+        attempts_left -= 1
+        _add(tally, dependencies.current().report)
+        tally.counted_twice += sum(1 for number in sequence if number in settled_before)
+        if function_error:
+            failed = set(sequence)
+        else:
+            failed = {failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])}
         if not failed:
             return
-        batch = [record for record in batch if record["SequenceNumber"] in failed]
-        if attempt < max_retries:
-            tally.retried_records += len(batch)
+        settled_before = frozenset(number for number in sequence if number not in failed)
+        if attempts_left <= 0:
+            break
+        if function_error and poll.mapping.properties.get("BisectBatchOnFunctionError") and len(batch) > 1:
+            # The batch is split in two and each half retried, with the retries left.
+            middle = len(batch) // 2
+            for half in (batch[:middle], batch[middle:]):
+                tally.retried_records += len(half)
+                _attempt(context, half, poll, tally, attempts_left=attempts_left, invocations=invocations)
+            return
+        # Lambda checkpoints before the earliest failed record and sends the rest again, successes included.
+        earliest = min(index for index, number in enumerate(sequence) if number in failed)
+        batch, sequence = batch[earliest:], sequence[earliest:]
+        tally.retried_records += len(batch)
+    # Retries exhausted: the records this last attempt settled are in its report and in the on-failure record.
+    tally.counted_twice += len(settled_before)
     tally.failed_after_retries += len(batch)
+    _on_failure(context, batch, poll, invocations)
+    tally.on_failure_records += 1
+
+
+def _add(tally: StreamTally, report: Any) -> None:
+    """One invocation's BatchReport, added to the tally."""
+    tally.batches += 1
+    tally.applied.update(report.applied)
+    tally.dead_lettered += report.dead_lettered
+    tally.duplicates += report.duplicates
+    tally.erased_skipped += report.erased_skipped
+    tally.provisional_ids += report.provisional_ids
+    tally.state_writes += report.state_writes
+    tally.write_conflicts += report.write_conflicts
+    tally.invalid_reasons.update(report.invalid_reasons)
+    tally.triggers.update(report.triggers)
+
+
+def _on_failure(context: RunContext, batch: list[dict[str, Any]], poll: Poll, attempts: int) -> None:
+    """Lambda's on-failure record of an exhausted Kinesis batch, sent to the mapping's on-failure destination."""
+    platform = context.platform
+    destination = poll.mapping.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    if destination is None:
+        return  # no destination: Lambda discards the batch (and "no event lost" fails: nothing records it)
+    arn = str(platform.resolver.resolve(destination, platform.function(PROCESSOR).stack))
+    arrivals = [_stamp(record.get("ApproximateArrivalTimestamp")) for record in batch]
+    record = {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": platform.context_for(PROCESSOR).invoked_function_arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "version": "1.0",
+        "timestamp": _stamp(datetime.now(UTC)),
+        "KinesisBatchInfo": {
+            "shardId": poll.shard_id,
+            "startSequenceNumber": batch[0]["SequenceNumber"],
+            "endSequenceNumber": batch[-1]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrivals[0],
+            "approximateArrivalOfLastRecord": arrivals[-1],
+            "batchSize": len(batch),
+            "streamArn": poll.stream_arn,
+        },
+    }
+    platform.client("sqs").send_message(QueueUrl=platform.queue_url_of(arn), MessageBody=json.dumps(record))
+
+
+def _stamp(value: Any) -> str:
+    moment = value if isinstance(value, datetime) else datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def on_failure_queue(context: RunContext) -> str | None:
+    """The queue of the event source mapping's on-failure destination (None: the mapping has none)."""
+    platform = context.platform
+    mapping = platform.event_sources(PROCESSOR)[0]
+    destination = mapping.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    if destination is None:
+        return None
+    return platform.queue_url_of(str(platform.resolver.resolve(destination, platform.function(PROCESSOR).stack)))
+
+
+def failed_batches(context: RunContext) -> tuple[int, int]:
+    """The on-failure records waiting in the destination queue (moto) and the records they cover."""
+    queue = on_failure_queue(context)
+    if queue is None:
+        return 0, 0
+    bodies = [json.loads(body) for body in context.platform.peek(queue)]
+    return len(bodies), sum(int(body["KinesisBatchInfo"]["batchSize"]) for body in bodies)
+
+
+def additive_in_ledgers(context: RunContext) -> tuple[int, int]:
+    """Additive event ids held in the customers' ledgers (live-state items of the customers table), and the items."""
+    platform = context.platform
+    paginator = platform.client("dynamodb").get_paginator("scan")
+    ids: set[str] = set()
+    items = 0
+    for page in paginator.paginate(
+        TableName=platform.table("customers"),
+        FilterExpression="#r = :state",
+        ProjectionExpression="#r, #l.#a",
+        ExpressionAttributeNames={"#r": CUSTOMER_SORT_KEY, "#l": "ledger", "#a": "applied"},
+        ExpressionAttributeValues={":state": {"S": LIVE_STATE_RECORD}},
+    ):
+        for item in page["Items"]:
+            items += 1
+            ids.update(item.get("ledger", {}).get("M", {}).get("applied", {}).get("M", {}))
+    return len(ids), items
 
 
 def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult:
@@ -275,6 +438,7 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     say(f"put {sent:,} records on {platform.stream('customer-events')}")
     tally = StreamTally()
     consume(context, tally)
+    say(f"read back {len(tally.read_back):,} records from the stream")
     rate = tally.records / tally.handler_seconds if tally.handler_seconds else 0.0
     say(
         f"{tally.batches} batches through the event processor: {tally.applied_total:,} applied, "
@@ -282,6 +446,14 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     )
     queue = platform.function_environment(PROCESSOR)["EVENT_DEAD_LETTER_QUEUE_URL"]
     dead_letters = platform.queue_depth(queue)
+    on_failure_messages, failed_batch_records = failed_batches(context)
+    in_ledgers, state_items = additive_in_ledgers(context)
+    additive = sum(count for (event_type, _), count in tally.applied.items() if event_type in ADDITIVE_TYPES)
+    say(
+        f"moto holds {dead_letters} dead letters, {on_failure_messages} on-failure records "
+        f"({failed_batch_records} records), {in_ledgers:,} additive event ids in {state_items:,} ledgers"
+        f" ({additive:,} reported applied); {tally.retried_records} records resent"
+    )
     arrived = platform.bus_events("customer-events")
     on_bus = Counter(str(event.get("detail-type")) for event in arrived)
     say(f"{sum(on_bus.values()):,} events arrived on the bus: {dict(on_bus)}")
@@ -289,10 +461,16 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     return JourneysResult(
         journeys=journeys,
         events_in=sent,
+        read_back=len(tally.read_back),
         invalid_sent=invalid,
         events_by_type=by_type,
         tally=tally,
         dead_letter_messages=dead_letters,
+        failed_batch_records=failed_batch_records,
+        on_failure_messages=on_failure_messages,
+        additive_reported=additive,
+        additive_in_ledgers=in_ledgers,
+        state_items=state_items,
         bus_events=on_bus,
         sample_triggers=samples,
         events_per_second=rate,

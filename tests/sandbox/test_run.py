@@ -28,7 +28,11 @@ def test_no_event_is_lost(report: SandboxReport) -> None:
     assert journeys.invalid_sent > 0  # the dead-letter path is exercised
     assert journeys.events_in == tally.applied_total + tally.dead_lettered
     assert tally.dead_lettered == journeys.invalid_sent == journeys.dead_letter_messages
-    assert tally.failed_after_retries == 0
+    assert tally.failed_after_retries == journeys.failed_batch_records == 0
+    assert journeys.read_back == journeys.events_in == journeys.accounted
+    assert journeys.additive_in_ledgers == journeys.additive_reported > 0
+    assert journeys.state_items > 0
+    assert journeys.consistent
 
 
 def test_every_golden_id_resolves_through_the_identity_map(report: SandboxReport) -> None:
