@@ -672,8 +672,12 @@ class LocalPlatform:
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def bus_events(self, key: str) -> list[dict[str, Any]]:
-        """Every event put on a custom bus since the last call (the bus's catch-all tap)."""
-        return self._read_inbox(self.bus_taps[self.bus(key)])
+        """Every event put on a custom bus since the last call (the bus's catch-all tap).
+
+        moto 5.2 hands a bucket's S3 events to the rules of every bus; S3 sends them to
+        the default bus only, so they are not counted as arrivals on a custom bus.
+        """
+        return [event for event in self._read_inbox(self.bus_taps[self.bus(key)]) if event.get("source") != "aws.s3"]
 
     def rule_deliveries(self, key: str) -> list[dict[str, Any]]:
         """The events a rule matched since the last call: what its targets would have received."""
@@ -725,6 +729,12 @@ class LocalPlatform:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
         if resource.properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        notifications = resource.properties.get("NotificationConfiguration") or {}
+        if (notifications.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled"):
+            # moto then puts the bucket's S3 events (e.g. "Object Created") on EventBridge itself.
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
 
     def _create_table(self, resource: Resource) -> None:
         props = self.resolver.resolve(dict(resource.properties), resource.stack)

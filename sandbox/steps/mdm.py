@@ -1,17 +1,15 @@
 """Step 1, customer domain: synthetic source customers, the local matching run, the loader filling the tables.
 
 The run is published to the curated bucket exactly as the Glue job lays it out
-(`glue_jobs.dedupe.write_run` under the stack's MDM prefix, manifest last); the
-S3 "Object Created" event of the manifest goes on the default bus, the
-customer-domain stack's rule delivers it, and the real MDM loader handler loads
-it into the customer and identity-map tables.
+(`glue_jobs.dedupe.write_run` under the stack's MDM prefix, manifest last). The
+bucket's EventBridge notifications are on as its template sets them, so moto puts
+each object's S3 "Object Created" event on the default bus itself; the
+customer-domain stack's rule keeps the manifest's, and the real MDM loader
+handler loads the run into the customer and identity-map tables.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +83,6 @@ def run(context: RunContext) -> MdmResult:
     run_id = new_run_id(context.now)
     key = _publish(context, result, run_id)
     route = next(rule for rule in platform.rules if LOADER_HANDLER in rule.target_handlers)
-    _announce(context, key)
     summaries = []
     for delivered in platform.rule_deliveries(route.name):
         summaries.append(platform.invoke(LOADER_HANDLER, delivered))
@@ -131,37 +128,6 @@ def _publish(context: RunContext, result: DedupeResult, run_id: str) -> str:
 
 def _curated_bucket_suffix(context: RunContext) -> str:
     return f"curated-{context.platform.account}-{context.platform.region}"
-
-
-def _announce(context: RunContext, key: str) -> None:
-    """What S3 puts on the default bus for the manifest (EventBridge notifications of the curated bucket)."""
-    platform = context.platform
-    bucket = platform.bucket(_curated_bucket_suffix(context))
-    head = platform.client("s3").head_object(Bucket=bucket, Key=key)
-    detail = {
-        "version": "0",
-        "bucket": {"name": bucket},
-        "object": {
-            "key": key,
-            "size": head["ContentLength"],
-            "etag": head["ETag"].strip('"'),
-            "sequencer": hashlib.sha256(key.encode()).hexdigest()[:18].upper(),
-        },
-        "request-id": uuid.uuid4().hex[:16].upper(),
-        "requester": platform.account,
-        "source-ip-address": "198.51.100.7",
-        "reason": "PutObject",
-    }
-    platform.client("events").put_events(
-        Entries=[
-            {
-                "Source": "aws.s3",
-                "DetailType": "Object Created",
-                "Resources": [f"arn:aws:s3:::{bucket}"],
-                "Detail": json.dumps(detail),
-            }
-        ]
-    )
 
 
 def _scan(context: RunContext, table: str, projection: str, names: dict[str, str]) -> list[dict[str, Any]]:

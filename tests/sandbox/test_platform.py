@@ -104,3 +104,23 @@ def test_invoke_runs_the_real_handler_with_its_template_environment(dev_template
         )
         response = platform.invoke("profiles.handler.lambda_handler", event)
         assert response["statusCode"] == 404  # the real table, empty: the service answers, not a fake
+
+
+def test_a_bucket_with_eventbridge_notifications_puts_its_s3_events_on_the_default_bus(
+    dev_templates: Templates,
+) -> None:
+    """The curated bucket's template turns EventBridge notifications on: moto emits the manifest's event itself."""
+    with local_platform(templates=dev_templates) as platform:
+        bucket = platform.bucket(f"curated-{platform.account}-{platform.region}")
+        route = next(rule for rule in platform.rules if "mdm_loader.handler.lambda_handler" in rule.target_handlers)
+        s3 = platform.client("s3")
+        s3.put_object(Bucket=bucket, Key="mdm/runs/run_id=r1/golden/part-0.json", Body=b"{}")
+        assert platform.rule_deliveries(route.name) == []  # not a manifest: the rule's pattern drops it
+        s3.put_object(Bucket=bucket, Key="mdm/runs/run_id=r1/manifest.json", Body=b"{}")
+        (delivered,) = platform.rule_deliveries(route.name)
+        assert delivered["source"] == "aws.s3"
+        assert delivered["detail-type"] == "Object Created"
+        assert delivered["detail"]["bucket"]["name"] == bucket
+        assert delivered["detail"]["object"]["key"] == "mdm/runs/run_id=r1/manifest.json"
+        # S3 events go to the default bus only: no custom bus counts them as arrivals.
+        assert all(platform.bus_events(bus) == [] for bus in platform.bus_taps)
