@@ -160,13 +160,20 @@ class _HandlerOutput(io.TextIOBase):
 
     def __init__(self, keep: int = 2000) -> None:
         self.lines: deque[str] = deque(maxlen=keep)
+        self.written = 0  # lines written so far (the deque keeps the last `keep`)
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self.lines.extend(line for line in text.splitlines() if line.strip())
+        lines = [line for line in text.splitlines() if line.strip()]
+        self.lines.extend(lines)
+        self.written += len(lines)
         return len(text)
+
+    def since(self, mark: int) -> list[str]:
+        """The lines written after `mark` (a past `written`), as far as they are still kept."""
+        return list(self.lines)[-(self.written - mark) :] if self.written > mark else []
 
 
 HANDLER_OUTPUT = _HandlerOutput()
@@ -699,8 +706,29 @@ class LocalPlatform:
         """The SNS notifications published to a topic since the last call (subject, message, attributes)."""
         return [json.loads(body) for body in self.drain(self.topic_taps[self.topic_arn(key)])]
 
-    def handler_output(self) -> list[str]:
-        return list(HANDLER_OUTPUT.lines)
+    def handler_output(self, since: int | None = None) -> list[str]:
+        """Handlers' stdout lines (logs, EMF metrics): the last ones kept, or those after `output_mark()`."""
+        return list(HANDLER_OUTPUT.lines) if since is None else HANDLER_OUTPUT.since(since)
+
+    def output_mark(self) -> int:
+        return HANDLER_OUTPUT.written
+
+    def emitted_metric(self, lines: list[str], namespace: str, name: str, dimensions: Mapping[str, str]) -> float:
+        """The sum of an EMF metric over these output lines, for the datapoints with these dimension values."""
+        total = 0.0
+        for line in lines:
+            if not line.startswith("{") or '"_aws"' not in line:
+                continue
+            document = json.loads(line)
+            for directive in document["_aws"].get("CloudWatchMetrics", []):
+                names = {metric["Name"] for metric in directive.get("Metrics", [])}
+                if directive.get("Namespace") != namespace or name not in names:
+                    continue
+                if any(str(document.get(key)) != value for key, value in dimensions.items()):
+                    continue
+                value = document[name]
+                total += sum(value) if isinstance(value, list) else float(value)
+        return total
 
     # -- provisioning -------------------------------------------------------------------------------
     def provision(self) -> None:

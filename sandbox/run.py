@@ -125,8 +125,11 @@ def _checks(report: SandboxReport) -> list[Check]:
         ),
         Check(
             "alert routed",
-            report.alert.state == "ALARM" and report.alert.topic is not None,
-            f"{report.alert.alarm} {report.alert.state} -> {report.alert.topic} (team {report.alert.team})",
+            report.alert.state == "ALARM"
+            and report.alert.topic == report.alert.expected_topic
+            and report.alert.team == report.alert.config_team,
+            f"{report.alert.alarm} {report.alert.state} -> {report.alert.topic} (team {report.alert.team};"
+            f" the configuration's watch names {report.alert.config_team}, topic {report.alert.expected_topic})",
         ),
     ]
     if report.state is not None:

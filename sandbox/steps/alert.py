@@ -3,8 +3,9 @@
 The watch is the anomaly-alerts stack's alarm on complaints applied on the
 contact centre (its name, routing description, metric and band read from the
 template). A history of ordinary periods is put on that metric; then complaint
-events are streamed through the real event processor in two periods, and what it
-applied is put as the latest datapoints. CloudWatch's band evaluation is not in
+events are streamed through the real event processor in two periods, and the
+`EventsApplied` it emits (EMF in its output, with the watched dimensions) is put
+as the latest datapoints. CloudWatch's band evaluation is not in
 moto, so the band is computed here (mean +/- the template's width in standard
 deviations of the history); when the alarm's datapoints-to-alarm breach, its
 "CloudWatch Alarm State Change" event goes on the default bus, the stack's rule
@@ -28,7 +29,10 @@ ALERT_ROUTER = "alert_router.handler.lambda_handler"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 WATCHED = {"event_type": "complaint", "channel": "contact_centre"}
 HISTORY_PERIODS = 12
-SPIKE = (24, 31)  # complaints in each of the last two periods
+# Complaints in each of the last two periods. The history is drawn around 4 per period (sd 1.6, the spread
+# floored at 1), so any band the template can set (at most 10 standard deviations) stays below ~21: these
+# always breach it, which is the point of the step (the alarm, the router and the team's topic run every time).
+SPIKE = (24, 31)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class AlertResult:
     state: str
     router_outcomes: list[dict[str, Any]]
     topic: str | None
+    expected_topic: str  # the topic of the team the configuration's watch names (alerts.watches)
+    config_team: str
     subject: str | None
     message: str | None
     complaints_applied: int
@@ -109,12 +115,19 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> AlertResult:
     for batch, count in enumerate(SPIKE):
         at = now - timedelta(seconds=period * (len(SPIKE) - batch))
         journeys.put_on_stream(context, _spike_events(context, population, count, at, batch))
+        mark = platform.output_mark()
         tally = journeys.StreamTally()
         journeys.consume(context, tally)
-        applied = tally.applied[(WATCHED["event_type"], WATCHED["channel"])]
-        applied_total += applied
-        spike.append(float(applied))
-    say(f"complaint spike streamed: {', '.join(f'{v:.0f}' for v in spike)} complaints applied in the last periods")
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        emitted = platform.emitted_metric(
+            platform.handler_output(since=mark), metric["Namespace"], metric["MetricName"], dimensions
+        )
+        applied_total += tally.applied[(WATCHED["event_type"], WATCHED["channel"])]
+        spike.append(emitted)
+    say(
+        f"complaint spike streamed: {metric['MetricName']} emitted {', '.join(f'{v:.0f}' for v in spike)}"
+        f" in the last periods ({applied_total} reported applied)"
+    )
 
     cloudwatch = platform.client("cloudwatch")
     series = history + spike
@@ -151,8 +164,15 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> AlertResult:
             for note in platform.topic_messages(arn.rsplit(":", 1)[-1]):
                 topic, subject, message = arn.rsplit(":", 1)[-1], note.get("Subject"), note.get("Message")
         say(f"rule {route.name} -> alert router -> topic {topic or '(none)'}")
+    watch = next(
+        w
+        for w in platform.config.environment.alerts.watches
+        if w.source == "customer-events" and (w.event_type, w.channel) == (WATCHED["event_type"], WATCHED["channel"])
+    )
     return AlertResult(
         alarm=alarm_name,
+        expected_topic=platform.config.resource_name("alerts", watch.team),
+        config_team=watch.team,
         team=str(routing.get("team")),
         metric=f"{metric['Namespace']}/{metric['MetricName']} {json.dumps({d['Name']: d['Value'] for d in metric['Dimensions']})}",
         history=history,

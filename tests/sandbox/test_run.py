@@ -77,7 +77,10 @@ def test_the_call_is_routed_and_the_alert_reaches_the_owning_team(report: Sandbo
     assert report.call.queue is not None
     assert "lookup-caller" in report.call.path
     assert report.alert.state == "ALARM"
-    assert report.alert.topic == f"omni-cx-dev-alerts-{report.alert.team}"
+    assert report.alert.topic == report.alert.expected_topic == "omni-cx-dev-alerts-customer-care"
+    assert report.alert.team == report.alert.config_team == "customer-care"
+    # The spike's datapoints are the EventsApplied the processor emitted (EMF), which agree with its report.
+    assert sum(report.alert.spike) == report.alert.complaints_applied > 0
     assert report.alert.message
     assert report.ok, [check for check in report.checks if not check.ok]
 
