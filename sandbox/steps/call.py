@@ -8,6 +8,8 @@ with the instance, invoked in-process with their template environments.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +39,7 @@ FLOWS = (
 @dataclass(frozen=True)
 class CallResult:
     flow: str
-    caller: str  # golden id of the caller (the phone number is not reported)
+    caller: str  # golden id of the caller (personal data is masked: phone, name and e-mail are not reported)
     path: list[str]
     steps: list[str]
     messages: list[str]
@@ -46,6 +48,26 @@ class CallResult:
     end_reason: str
     functions: list[str]
     seconds: float
+
+
+def masker(caller: GoldenCustomer) -> Callable[[str], str]:
+    """Replaces the caller's personal data (first name, phone, e-mail) in what the report shows of the call."""
+    personal = [
+        (value, placeholder)
+        for value, placeholder in (
+            (caller.first_name, "<first name>"),
+            (caller.phone, "<phone>"),
+            (caller.email, "<e-mail>"),
+        )
+        if value
+    ]
+
+    def mask(text: str) -> str:
+        for value, placeholder in personal:
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", placeholder, text, flags=re.IGNORECASE)
+        return text
+
+    return mask
 
 
 def _business_hour(context: RunContext, hours: HoursOfOperation) -> datetime:
@@ -85,14 +107,15 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
         queue_hours=dict.fromkeys(centre.queues, "business_hours"),
     )
     trace = simulator.run(flow, Contact(phone=str(caller.phone), at=_business_hour(context, hours)))
+    mask = masker(caller)
     say(f"{flow}: {len(trace.steps)} blocks, queue {trace.queue or '-'}, {trace.end_reason}")
     return CallResult(
         flow=flow,
         caller=caller.golden_id,
         path=trace.path,
-        steps=[f"{step.identifier} ({step.type}) -> {step.outcome}" for step in trace.steps],
-        messages=list(trace.messages),
-        attributes={key: value for key, value in sorted(trace.attributes.items()) if key != "phone"},
+        steps=[mask(f"{step.identifier} ({step.type}) -> {step.outcome}") for step in trace.steps],
+        messages=[mask(message) for message in trace.messages],
+        attributes={key: mask(value) for key, value in sorted(trace.attributes.items()) if key != "phone"},
         queue=trace.queue,
         end_reason=str(trace.end_reason),
         functions=[FLOW_FUNCTIONS[placeholder] for placeholder in placeholders],

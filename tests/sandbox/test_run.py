@@ -100,3 +100,19 @@ def test_omni_sandbox_run_is_wired() -> None:
     args = build_parser().parse_args(["sandbox", "run", "--customers", "600", "--journeys", "10", "--seed", "3"])
     assert (args.customers, args.journeys, args.seed) == (600, 10, 3)
     assert args.out == Path("build/sandbox")
+
+
+def test_the_call_path_shows_no_personal_data(report: SandboxReport) -> None:
+    caller = next(c for c in report.mdm.population if c.golden_id == report.call.caller)
+    text = render_text(report)
+    assert caller.golden_id in text
+    for personal in (caller.first_name, caller.phone, caller.email):
+        if personal:
+            assert personal.lower() not in text.lower()
+    if caller.first_name:
+        assert any("<first name>" in message for message in report.call.messages)  # the greeting, masked
+
+
+def test_the_services_report_the_profiles_they_read(report: SandboxReport) -> None:
+    reads = report.services.calls["GET /customers/{id} 200"]
+    assert report.services.profile_reads == reads > 0
