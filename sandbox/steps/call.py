@@ -2,14 +2,16 @@
 
 The flow of the highest stage deployed (next best action, offers, or plain
 personalised inbound) runs in `connect_flows.simulate`, its `${lambda:...}`
-placeholders bound to the real handlers of the functions the stacks associate
-with the instance, invoked in-process with their template environments.
+placeholders bound to the real handlers of the functions the templates' contact
+flows invoke (each InvokeLambdaFunction block's function ARN, resolved), invoked
+in-process with their template environments.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +23,11 @@ from infra.stacks.next_action_contact_centre_stack import NEXT_ACTION
 from infra.stacks.offers_contact_centre_stack import OFFER_CHECK
 from infra.stacks.personalised_contact_centre_stack import CALLER_LOOKUP
 from sandbox.context import GoldenCustomer, RunContext
+from sandbox.platform import LocalPlatform, SandboxError
 
-# The flows' Lambda placeholders and the handler of the function each stack associates for it.
-FLOW_FUNCTIONS = {
-    CALLER_LOOKUP: "connect_lookup.handler.lambda_handler",
-    OFFER_CHECK: "connect_offers.handler.lambda_handler",
-    NEXT_ACTION: "connect_next_action.handler.lambda_handler",
-}
+CONTACT_FLOW_TYPE = "AWS::Connect::ContactFlow"
+INVOKE_LAMBDA = "InvokeLambdaFunction"
+PLACEHOLDER = re.compile(r"^\$\{lambda:([^}]+)\}$")
 # The most capable flow first: the first whose functions are all deployed is simulated.
 FLOWS = (
     ("personalised_inbound_next_action", (CALLER_LOOKUP, NEXT_ACTION)),
@@ -48,6 +48,45 @@ class CallResult:
     end_reason: str
     functions: list[str]
     seconds: float
+
+
+def flow_functions(platform: LocalPlatform, flows: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Each `${lambda:...}` placeholder of the manifest's flows -> the handler the templates' flows invoke there.
+
+    A template flow is the manifest flow with the same blocks; its InvokeLambdaFunction
+    block names a function (alias) ARN, resolved here to the function defining it.
+    """
+    by_name = {fn.name: fn.handler for fn in platform.functions()}
+    found: dict[str, str] = {}
+    for resource in platform.resources(CONTACT_FLOW_TYPE):
+        deployed = json.loads(_content(platform, resource.stack, resource.properties.get("Content")))
+        blocks = {action["Identifier"]: action for action in deployed.get("Actions", [])}
+        for flow in flows.values():
+            source = {action["Identifier"]: action for action in flow.get("Actions", [])}
+            if set(source) != set(blocks):
+                continue
+            for identifier, action in source.items():
+                match = PLACEHOLDER.match(str(action.get("Parameters", {}).get("LambdaFunctionARN", "")))
+                if action.get("Type") != INVOKE_LAMBDA or match is None:
+                    continue
+                arn = str(blocks[identifier]["Parameters"]["LambdaFunctionARN"])
+                handler = by_name.get(arn.split(":")[6]) if arn.count(":") >= 6 else None
+                if handler is not None:
+                    found[match.group(1)] = handler
+    return found
+
+
+def _content(platform: LocalPlatform, stack: str, content: Any) -> str:
+    """A flow's Content with the references resolved that the sandbox knows (functions); others left as text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict) and "Fn::Join" in content:
+        separator, parts = content["Fn::Join"]
+        return str(separator).join(_content(platform, stack, part) for part in parts)
+    try:
+        return str(platform.resolver.resolve(content, stack))
+    except SandboxError:  # e.g. a Connect queue's or flow's ARN: not provisioned in moto, not needed here
+        return "unresolved"
 
 
 def masker(caller: GoldenCustomer) -> Callable[[str], str]:
@@ -84,10 +123,11 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
     say = context.progress.step("call")
     started = context.progress.elapsed
     platform = context.platform
+    manifest = load_manifest()
+    flows = {key: manifest.load_flow(key) for key in manifest.flows}
+    functions = flow_functions(platform, flows)
     flow, placeholders = next(
-        (name, needed)
-        for name, needed in FLOWS
-        if all(platform.has_function(FLOW_FUNCTIONS[placeholder]) for placeholder in needed)
+        (name, needed) for name, needed in FLOWS if all(placeholder in functions for placeholder in needed)
     )
 
     def bound(handler: str) -> Any:
@@ -95,14 +135,9 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
 
     centre = platform.config.environment.contact_centre
     hours = HoursOfOperation(centre.time_zone, {str(day): window for day, window in centre.hours.items()})
-    manifest = load_manifest()
     simulator = Simulator(
-        {key: manifest.load_flow(key) for key in manifest.flows},
-        lambdas={
-            placeholder: bound(handler)
-            for placeholder, handler in FLOW_FUNCTIONS.items()
-            if platform.has_function(handler)
-        },
+        flows,
+        lambdas={placeholder: bound(handler) for placeholder, handler in functions.items()},
         hours={"business_hours": hours},
         queue_hours=dict.fromkeys(centre.queues, "business_hours"),
     )
@@ -118,6 +153,6 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
         attributes={key: mask(value) for key, value in sorted(trace.attributes.items()) if key != "phone"},
         queue=trace.queue,
         end_reason=str(trace.end_reason),
-        functions=[FLOW_FUNCTIONS[placeholder] for placeholder in placeholders],
+        functions=[functions[placeholder] for placeholder in placeholders],
         seconds=context.progress.elapsed - started,
     )

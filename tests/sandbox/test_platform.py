@@ -124,3 +124,17 @@ def test_a_bucket_with_eventbridge_notifications_puts_its_s3_events_on_the_defau
         assert delivered["detail"]["object"]["key"] == "mdm/runs/run_id=r1/manifest.json"
         # S3 events go to the default bus only: no custom bus counts them as arrivals.
         assert all(platform.bus_events(bus) == [] for bus in platform.bus_taps)
+
+
+def test_the_flows_lambda_placeholders_are_read_from_the_templates(dev_templates: Templates) -> None:
+    from connect_flows.manifest import load_manifest
+    from sandbox.steps.call import flow_functions
+
+    manifest = load_manifest()
+    with local_platform(templates=dev_templates) as platform:
+        found = flow_functions(platform, {key: manifest.load_flow(key) for key in manifest.flows})
+    assert found == {
+        "caller_lookup": "connect_lookup.handler.lambda_handler",
+        "offer_check": "connect_offers.handler.lambda_handler",
+        "next_action": "connect_next_action.handler.lambda_handler",
+    }
