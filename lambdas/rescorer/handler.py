@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from rescorer.dependencies import current
 from rescorer.events import InvalidEventError, is_delay_queue_batch, state_change, trailing_rescore
 from rescorer.observability import logger, metrics, record_invalid, record_outcome
+from rescorer.rescoring import RescoreOutcome
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -41,7 +42,7 @@ def handle_change(event: EventBridgeEvent) -> dict[str, Any]:
         return {"status": "invalid"}
     outcome = current().rescore(change)
     record_outcome(outcome, customer_id=change.customer_id, change_id=change.change_id, trigger="change")
-    return {"status": outcome.status, "source": outcome.source, "model_version": outcome.model_version}
+    return _answer(outcome)
 
 
 def handle_delayed(record: SQSRecord) -> None:
@@ -52,3 +53,13 @@ def handle_delayed(record: SQSRecord) -> None:
         return
     outcome = current().rescore_trailing(trailing)
     record_outcome(outcome, customer_id=trailing.customer_id, change_id=trailing.change_id, trigger="trailing")
+
+
+def _answer(outcome: RescoreOutcome) -> dict[str, Any]:
+    """What the invoker sees (the sandbox prints it): the outcome, and why when nothing was scored by the model."""
+    return {
+        "status": outcome.status,
+        "source": outcome.source,
+        "model_version": outcome.model_version,
+        "reason": outcome.skip_reason or outcome.fallback_reason,
+    }

@@ -100,7 +100,8 @@ def run(context: RunContext) -> StateChangesResult:
         deliveries = len(delivered)
         for event in delivered[:RESCORE_SAMPLE]:
             answer = platform.invoke(RESCORER, event)
-            outcomes[f"{answer.get('status')} ({answer.get('source')})"] += 1
+            why = answer.get("source") or answer.get("reason")
+            outcomes[f"{answer.get('status')} ({why})" if why else str(answer.get("status"))] += 1
         say(
             f"rule {rule_name} matched {deliveries:,} model-relevant changes; rescored a sample of {sum(outcomes.values())}"
         )

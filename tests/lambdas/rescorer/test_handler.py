@@ -102,7 +102,12 @@ def test_given_a_spend_change_when_handled_then_the_models_scores_and_version_ar
     function: Function, runtime: StubbedRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
     runtime.answer(MODEL_ANSWER, rows=len(PRODUCTS))
-    assert function(state_event()) == {"status": "rescored", "source": "model", "model_version": VERSION}
+    assert function(state_event()) == {
+        "status": "rescored",
+        "source": "model",
+        "model_version": VERSION,
+        "reason": None,
+    }
     item = state_item(function.dynamodb)
     assert item is not None
     assert item["version"] == 6
@@ -250,7 +255,9 @@ def test_given_no_endpoint_configured_then_the_rules_score_is_written_under_the_
     store_customer(dynamodb)
     function = Function(dynamodb, runtime=None)
     try:
-        assert function(state_event()) == {"status": "rescored", "source": "fallback", "model_version": RULES_VERSION}
+        answer = function(state_event())
+        assert (answer["status"], answer["source"], answer["model_version"]) == ("rescored", "fallback", RULES_VERSION)
+        assert answer["reason"] is not None  # why the model was not used
     finally:
         dependencies.use(None)
     item = state_item(dynamodb)
@@ -327,6 +334,7 @@ def test_given_an_irrelevant_change_then_nothing_is_scored_claimed_or_written(
         "status": "skipped",
         "source": None,
         "model_version": None,
+        "reason": "irrelevant",
     }
     assert state_item(function.dynamodb) == before
     assert function.dynamodb.scan(TableName=RESCORE_TABLE)["Items"] == []
