@@ -10,7 +10,18 @@ from infra.cli import build_parser, main
 def test_every_subcommand_is_wired() -> None:
     subparsers = next(action for action in build_parser()._actions if action.dest == "command")
     choices = subparsers.choices  # type: ignore[attr-defined]
-    expected = {"stages", "assembly", "demo", "diagram", "flows", "mdm", "propensity", "events", "state-changes", "sandbox"}
+    expected = {
+        "stages",
+        "assembly",
+        "demo",
+        "diagram",
+        "flows",
+        "mdm",
+        "propensity",
+        "events",
+        "state-changes",
+        "sandbox",
+    }
     assert set(choices) == expected
 
 
