@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,11 +21,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from connect_next_action.answer import NextActionAnswer, next_action_answer, unavailable
 from connect_offers.offers import is_customer_id
 from eligibility.contact_centre import contact_centre_service
+from eligibility.decisions import EligibilityService
 from eligibility.observability import count_decision
 from omni_domain.constants import ENV_SERVICE_NAME, NEXT_ACTION_SERVICE
 
 logger = Logger(service=os.environ.get(ENV_SERVICE_NAME, NEXT_ACTION_SERVICE))
 metrics = Metrics()
+
+
+@cache
+def _wired() -> tuple[EligibilityService, str]:
+    """Built once per execution environment, on first use (tests and the sandbox clear it)."""
+    return contact_centre_service()
 
 
 @metrics.log_metrics
@@ -33,7 +41,7 @@ metrics = Metrics()
 def lambda_handler(event: ConnectContactFlowEvent, context: LambdaContext) -> dict[str, str]:
     customer_id = (event.parameters.get("customer_id") or "").strip()
     try:
-        service, product = contact_centre_service()
+        service, product = _wired()
         answer = next_action_answer(service, customer_id, product=product, decision_id=event.contact_data.contact_id)
     except Exception as error:  # noqa: BLE001 - a contact must never fail on the next-action lookup
         logger.error(

@@ -8,8 +8,6 @@ service. The product asked about is the contact centre's offer product (config
 
 from __future__ import annotations
 
-from functools import cache
-
 import boto3
 from botocore.config import Config
 from pydantic import Field
@@ -27,9 +25,8 @@ class ContactCentreSettings(DecisionSettings):
     product: str = Field(alias=ENV_OFFER_PRODUCT, pattern=PRODUCT_PATTERN)
 
 
-@cache
 def contact_centre_service() -> tuple[EligibilityService, str]:
-    """The wired service and the product, once per container (cleared by tests with `cache_clear`)."""
+    """The wired service and the product; each handler keeps its own, once per container."""
     settings = ContactCentreSettings.from_environment()
     service = service_from_settings(settings, dynamodb=boto3.client("dynamodb", config=DYNAMODB_CONFIG))
     return service, settings.product

@@ -18,7 +18,6 @@ from moto import mock_aws
 
 from connect_flows.manifest import load_manifest
 from connect_flows.simulate import Contact, EndReason, HoursOfOperation, Simulator
-from eligibility.contact_centre import contact_centre_service
 from omni_domain.constants import ENV_IDENTITY_TABLE
 from omni_domain.identity_map import IdentityLink, identity_item
 from tests.lambdas.conftest import CUSTOMER_ID, REGION, TABLES, FakeLambdaContext, api_event, create_tables
@@ -78,9 +77,9 @@ def aws(handler: Any) -> Iterator[Any]:
         dependencies.use(None)
         for name in ("put_rule_set", "activate_rule_set"):
             assert eligibility_api(api_event(name), FakeLambdaContext())["statusCode"] in (200, 201)
-        contact_centre_service.cache_clear()
+        handler._wired.cache_clear()
         yield client
-        contact_centre_service.cache_clear()
+        handler._wired.cache_clear()
         dependencies.use(None)
 
 
@@ -111,7 +110,7 @@ def test_with_the_model_deployed_a_low_score_leaves_no_offer_to_make(
     aws: Any, handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROPENSITY_ENDPOINT_NAME", "omni-propensity")
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     queue_scores(0.01)
     answer = handler.lambda_handler(_event(), FakeLambdaContext())
     # The loyalty offer needs a propensity of 0.2; the speed-up offer is still eligible and made instead.
@@ -127,20 +126,20 @@ def test_a_storage_failure_answers_the_fallback_instead_of_failing_the_contact(
     handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RULES_TABLE_NAME", "no-such-table")
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     with mock_aws():
         answer = handler.lambda_handler(_event(), FakeLambdaContext())
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     assert answer == FALLBACK
 
 
 def test_bad_settings_answer_the_fallback_too(handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OFFER_CHECK_PRODUCT")
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     try:
         assert handler.lambda_handler(_event(), FakeLambdaContext()) == FALLBACK
     finally:
-        contact_centre_service.cache_clear()
+        handler._wired.cache_clear()
 
 
 def test_nothing_about_the_caller_is_logged(aws: Any, handler: Any, capsys: pytest.CaptureFixture[str]) -> None:

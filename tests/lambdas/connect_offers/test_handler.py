@@ -17,7 +17,6 @@ from moto import mock_aws
 
 from connect_flows.manifest import load_manifest
 from connect_flows.simulate import Contact, HoursOfOperation, Simulator
-from eligibility.contact_centre import contact_centre_service
 from omni_domain.constants import ENV_IDENTITY_TABLE
 from omni_domain.identity_map import IdentityLink, identity_item
 from tests.lambdas.conftest import CUSTOMER_ID, REGION, TABLES, FakeLambdaContext, api_event, create_tables, load_event
@@ -68,9 +67,9 @@ def aws(handler: Any) -> Iterator[Any]:
         dependencies.use(None)
         for name in ("put_rule_set", "activate_rule_set"):
             assert eligibility_api(api_event(name), FakeLambdaContext())["statusCode"] in (200, 201)
-        contact_centre_service.cache_clear()
+        handler._wired.cache_clear()
         yield client
-        contact_centre_service.cache_clear()
+        handler._wired.cache_clear()
         dependencies.use(None)
 
 
@@ -95,7 +94,7 @@ def test_with_the_model_deployed_a_low_score_makes_the_caller_ineligible(
     aws: Any, handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROPENSITY_ENDPOINT_NAME", "omni-propensity")
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     queue_scores(0.01)
     answer = handler.lambda_handler(_event(), FakeLambdaContext())
     assert answer["reason"] == "BB-SPEED-UP"  # the loyalty offer needs a propensity of 0.2
@@ -113,10 +112,10 @@ def test_a_storage_failure_answers_false_instead_of_failing_the_contact(
     handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RULES_TABLE_NAME", "no-such-table")
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     with mock_aws():
         answer = handler.lambda_handler(_event(), FakeLambdaContext())
-    contact_centre_service.cache_clear()
+    handler._wired.cache_clear()
     assert answer == {"eligible": "false", "reason": "offer check unavailable"}
 
 
