@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from connect_flows.manifest import load_manifest
 from connect_flows.simulate import Contact, HoursOfOperation, Simulator
-from infra.stacks.next_action_contact_centre_stack import NEXT_ACTION
-from infra.stacks.offers_contact_centre_stack import OFFER_CHECK
+from infra.stacks.next_action_contact_centre_stack import NextActionContactCentreStack
+from infra.stacks.offers_contact_centre_stack import OffersContactCentreStack
 from infra.stacks.personalised_contact_centre_stack import CALLER_LOOKUP
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.platform import LocalPlatform, SandboxError
@@ -30,8 +30,8 @@ INVOKE_LAMBDA = "InvokeLambdaFunction"
 PLACEHOLDER = re.compile(r"^\$\{lambda:([^}]+)\}$")
 # The most capable flow first: the first whose functions are all deployed is simulated.
 FLOWS = (
-    ("personalised_inbound_next_action", (CALLER_LOOKUP, NEXT_ACTION)),
-    ("personalised_inbound_offers", (CALLER_LOOKUP, OFFER_CHECK)),
+    ("personalised_inbound_next_action", (CALLER_LOOKUP, NextActionContactCentreStack.PLACEHOLDER)),
+    ("personalised_inbound_offers", (CALLER_LOOKUP, OffersContactCentreStack.PLACEHOLDER)),
     ("personalised_inbound", (CALLER_LOOKUP,)),
 )
 
