@@ -126,6 +126,14 @@ class PlatformFunction(Construct):
         self.throttles_alarm = self._alarm(
             "Throttles", self.alias.metric_throttles(period=Duration.minutes(1)), alert_topic, "throttled invocations"
         )
+        if self.dead_letter_queue is not None:
+            # Work the function gave up on waits there for a person: say so on the first message.
+            self.dead_letters_alarm = self._alarm(
+                "DeadLettersWaiting",
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+                alert_topic,
+                "failed invocations or undeliverable events waiting in the dead-letter queue",
+            )
         self.deployment = codedeploy.LambdaDeploymentGroup(
             self,
             "Deployment",

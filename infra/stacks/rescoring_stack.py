@@ -27,6 +27,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 
 from eligibility import constants as eligibility
+from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
@@ -122,7 +123,28 @@ class RescoringStack(PlatformStack):
         )
         # The trailing rescores: SQS delivers them to the alias, like the rule, so CodeDeploy covers both.
         self.rescorer.alias.add_event_source(
-            sources.SqsEventSource(self.delay_queue, batch_size=10, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.delay_queue,
+                batch_size=10,
+                report_batch_item_failures=True,
+                # Below the function's reserved concurrency, so the rule's invocations always have room and
+                # throttled receives do not push trailing rescores into their dead-letter queue.
+                max_concurrency=2,
+            )
+        )
+        alarm_at_or_above(
+            self,
+            foundation.alert_topic_for(self),
+            [
+                Watch(
+                    "FailedTrailingRescoresWaitingAlarm",
+                    self.failed_trailing_rescores.metric_approximate_number_of_messages_visible(
+                        period=Duration.minutes(5)
+                    ),
+                    1,
+                    "trailing rescores the rescorer gave up on are waiting in their dead-letter queue",
+                )
+            ],
         )
 
     def _delay_queue(self, foundation: FoundationStack) -> None:

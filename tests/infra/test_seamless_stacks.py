@@ -246,6 +246,23 @@ def test_trailing_rescores_wait_in_an_encrypted_ssl_only_delay_queue_the_rescore
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert ":live" in json.dumps(properties["FunctionName"])
     assert delay["Properties"]["VisibilityTimeout"] >= 6 * 15  # never redelivered while a batch still runs
+    # Fewer concurrent batches than the function reserves: throttled receives never exhaust a message
+    assert properties["ScalingConfig"]["MaximumConcurrency"] < 10
+
+
+@pytest.mark.parametrize("queue", ["RescorerDeadLetters", "FailedTrailingRescores"])
+def test_what_the_rescorer_gives_up_on_raises_an_alarm_to_the_platform_team(dev5: Synthesis, queue: str) -> None:
+    template = Template.from_json(dev5.template("realtime-rescoring"))
+    queue_id, _ = _queue(template, queue)
+    watching = [
+        alarm
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and json.dumps({"Fn::GetAtt": [queue_id, "QueueName"]}) in json.dumps(alarm["Properties"]["Dimensions"])
+    ]
+    assert len(watching) == 1
+    assert watching[0]["Properties"]["Threshold"] == 1
+    assert watching[0]["Properties"]["AlarmActions"]
 
 
 def test_the_rescorer_sends_only_to_its_queues_and_receives_only_from_the_delay_queue(dev5: Synthesis) -> None:
