@@ -22,10 +22,33 @@ from state_publisher.settings import PublisherSettings
 
 # botocore's defaults (60 s to connect, 60 s to read, legacy retries) outlast the function's 30 s timeout: one
 # hung call would time the invocation out, failing the whole batch with in-progress idempotency claims held.
-# A PutEvents or an idempotency read/write answers in tens of milliseconds; 2 s to connect and 5 s to read,
-# at most 3 attempts with standard (jittered, throttling-aware) retries, bound a call to ~21 s in the worst
-# case, so a slow dependency fails the record (retried by the stream) before Lambda kills the invocation.
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3})
+# A PutEvents or an idempotency read/write answers in tens of milliseconds. A published record makes three calls
+# in a row: the idempotency in-progress write, PutEvents, the idempotency completion. Each call is at most
+# CALL_ATTEMPTS attempts of (1 s to connect + 2 s to read) with one standard-mode (jittered) backoff of at most
+# 1 s between them: 2 x 3 s + 1 s = 7 s per call, 21 s for the record's three calls, leaving 9 s of the 30 s
+# timeout. (An entry PutEvents refuses in its answer is re-sent, aws.MAX_ATTEMPTS in all; those answers come
+# back in milliseconds, a re-send that hangs is one more 7 s call.) A slow dependency therefore fails the record
+# (retried by the stream) before Lambda kills the invocation. `worst_case_call_seconds` is the arithmetic, kept
+# honest by a test.
+CONNECT_TIMEOUT_SECONDS = 1
+READ_TIMEOUT_SECONDS = 2
+CALL_ATTEMPTS = 2
+MAX_RETRY_BACKOFF_SECONDS = 1  # standard mode's first backoff: rand(0, 1) x 1 s (throttling), 50 ms otherwise
+CALLS_PER_PUBLISHED_RECORD = 3
+FUNCTION_TIMEOUT_SECONDS = 30
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "total_max_attempts": CALL_ATTEMPTS},
+)
+
+
+def worst_case_call_seconds() -> int:
+    """The longest one call can take under CLIENT_CONFIG: every attempt hangs to both timeouts, plus backoffs."""
+    return (
+        CALL_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
+        + (CALL_ATTEMPTS - 1) * MAX_RETRY_BACKOFF_SECONDS
+    )
 
 
 def from_settings(
