@@ -114,30 +114,46 @@ def _redrive(args: argparse.Namespace) -> int:
     where = targets(args)
 
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     from state_publisher import dependencies
-    from state_publisher.redrive import DynamoDBStreamReader, SqsFailureQueue, publish_through, redrive
+    from state_publisher.redrive import (
+        DynamoDBStreamReader,
+        MessageResult,
+        RedriveStoppedError,
+        SqsFailureQueue,
+        publish_through,
+        redrive,
+    )
 
     session = boto3.Session(region_name=where.region)
     settings = publisher_settings(where)
-    config: Any = dependencies.CLIENT_CONFIG
+    # The queue and the stream are read from the operator's machine, not inside the function's 30 s: a
+    # long-poll receive or a 1,000-record page gets longer than the function's per-call bounds.
+    reading = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 5})
     mode = "dry run: nothing is published or deleted" if args.dry_run else f"publishing to {where.bus}"
     print(f"redriving up to {limit} message(s) from {url} ({mode})", file=sys.stderr)
+    stopped: RedriveStoppedError | None = None
     try:
-        results = redrive(
-            SqsFailureQueue(session.client("sqs", config=config), url),
-            DynamoDBStreamReader(session.client("dynamodbstreams", config=config)),
+        results: list[MessageResult] = redrive(
+            SqsFailureQueue(session.client("sqs", config=reading), url),
+            DynamoDBStreamReader(session.client("dynamodbstreams", config=reading)),
             publish_through(dependencies.from_settings(settings, session=session)),
             max_messages=limit,
             dry_run=args.dry_run,
         )
+    except RedriveStoppedError as error:
+        stopped, results = error, error.results
     except (ClientError, BotoCoreError) as error:
         raise CliError(f"redrive from {url} stopped: {error}") from None
+    # The report of what was done comes first, also when the run stopped part-way.
     for result in results:
         print(result.describe())
     kept = [result for result in results if result.kept]
     done = len(results) - len(kept)
     verb = "would be redriven" if args.dry_run else "redriven"
     print(f"{len(results)} message(s): {done} {verb}, {len(kept)} kept in the queue", file=sys.stderr)
+    if stopped is not None:
+        raise CliError(f"redrive from {url} stopped: {stopped.cause}")
     return 1 if kept else 0

@@ -12,10 +12,23 @@ The records themselves stay in the stream for 24 hours only. The redrive reads
 them back (GetShardIterator AT_SEQUENCE_NUMBER, GetRecords until past the end),
 rebuilds the event Lambda would have delivered and runs it through the same
 fan-out, ordered processor and idempotency table as the function: a change
-published before is answered from the table, not put on the bus again, and a
-customer's changes go out in stream order. A message is deleted only once every
-record of its batch is published; one whose records have left the stream, or
-whose publish failed, is kept in the queue and named in the report.
+published before is answered from the table, not put on the bus again.
+
+Redriven changes arrive late and out of order: by the time a batch is given up
+on, the stream mapping has moved past it and published the same customers'
+later changes. Channels put them in order by `sequence`/`version` and
+de-duplicate on `change_id` (docs/channel-subscriptions.md); the redrive only
+avoids adding disorder of its own (oldest batch of a shard first, within what
+it has received, and a shard's later batches held back behind one that failed).
+
+The queue is taken one page (at most 10 messages) at a time: a page is received,
+worked through and its redriven messages deleted before the next is received,
+so no receipt handle is used long after it was received. A message is deleted
+only once every record of its batch is published; one whose records have left
+the stream, or whose publish failed, is kept in the queue and named in the
+report. Kept messages stay hidden until the run ends (so a later page does not
+take them again) and are then made visible again, as is any message the run did
+not reach when it stopped on an error.
 """
 
 from __future__ import annotations
@@ -23,14 +36,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from state_publisher.changes import state_change
 from state_publisher.decoding import InvalidStreamRecordError, decode_change
@@ -39,11 +52,30 @@ from state_publisher.processor import CustomerOrderedProcessor
 
 # The error codes of GetShardIterator/GetRecords that mean the records are gone: trimmed after 24 hours, or the
 # shard itself deleted (a closed shard is removed once its records have all expired).
-GONE_ERROR_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException", "ExpiredIteratorException"})
+GONE_ERROR_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
+# GetRecords' answer when the iterator is older than 15 minutes: transient, a fresh iterator reads on.
+EXPIRED_ITERATOR = "ExpiredIteratorException"
 
 
 class InvalidFailureRecordError(Exception):
     """The message is not a DynamoDB stream on-failure record (no DDBStreamBatchInfo with its pointers)."""
+
+
+class QueueOperationError(Exception):
+    """A delete or a release the queue refused (the message stays as it was); `reason` names the error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RedriveStoppedError(Exception):
+    """The run stopped on an error; `results` is the report of every message it had taken until then."""
+
+    def __init__(self, cause: BaseException, results: list[MessageResult]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.results = results
 
 
 class RecordsUnavailableError(Exception):
@@ -130,13 +162,15 @@ class QueuedMessage:
 
 class FailureQueue(Protocol):
     def receive(self, limit: int) -> list[QueuedMessage]:
-        """Up to `limit` messages (at most 10), hidden from other readers while the redrive runs."""
+        """Up to `limit` messages (at most 10), hidden from other readers for a while."""
         ...
 
-    def delete(self, message: QueuedMessage) -> None: ...
+    def delete(self, message: QueuedMessage) -> None:
+        """Delete the message (by its receipt handle); QueueOperationError when refused."""
+        ...
 
     def release(self, message: QueuedMessage) -> None:
-        """Make a kept message visible again at once."""
+        """Make a kept message visible again at once; QueueOperationError when refused."""
         ...
 
 
@@ -156,8 +190,19 @@ class BatchOutcome:
 
 BatchPublisher = Callable[[dict[str, Any]], BatchOutcome]
 
-Status = Literal["redriven", "would-redrive", "records-gone", "publish-failed", "held-back", "invalid"]
-KEPT: frozenset[Status] = frozenset({"records-gone", "publish-failed", "held-back", "invalid"})
+Status = Literal[
+    "redriven",
+    "would-redrive",
+    "records-gone",
+    "publish-failed",
+    "held-back",
+    "invalid",
+    "not-deleted",
+    "not-reached",
+]
+KEPT: frozenset[Status] = frozenset(
+    {"records-gone", "publish-failed", "held-back", "invalid", "not-deleted", "not-reached"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +214,7 @@ class MessageResult:
     changes: int = 0  # dry run: the records that would publish a change (some may be replays)
     outcome: BatchOutcome | None = None
     reason: str = ""
+    release_error: str = ""  # the queue refused to make the message visible again (it reappears by itself)
 
     @property
     def kept(self) -> bool:
@@ -176,19 +222,30 @@ class MessageResult:
 
     def describe(self) -> str:
         """One line for the operator: ids, pointers and counts only (never an image)."""
+        line = self._describe()
+        if self.release_error:
+            line += f"; not made visible again ({self.release_error}): it reappears when its visibility timeout ends"
+        return line
+
+    def _describe(self) -> str:
         where = ""
         if self.batch is not None:
             where = f" {self.batch.shard_id} {self.batch.start_sequence}..{self.batch.end_sequence}"
-        if self.status == "redriven" and self.outcome is not None:
-            o = self.outcome
+        o = self.outcome
+        if self.status == "redriven" and o is not None:
             return (
                 f"redriven {self.message_id}{where}: {self.records} record(s), {o.published} published, "
                 f"{o.replayed} already published, {o.unchanged} unchanged; message deleted"
             )
+        if self.status == "not-deleted" and o is not None:
+            return (
+                f"KEPT {self.message_id}{where}: {self.records} record(s), {o.published} published, "
+                f"{o.replayed} already published, {o.unchanged} unchanged; message NOT deleted ({self.reason}):"
+                " a later run finds its changes already published"
+            )
         if self.status == "would-redrive":
             return f"would redrive {self.message_id}{where}: {self.records} record(s), {self.changes} change(s)"
-        if self.status == "publish-failed" and self.outcome is not None:
-            o = self.outcome
+        if self.status == "publish-failed" and o is not None:
             return (
                 f"KEPT {self.message_id}{where}: {o.failed} record(s) not published ({o.published} published, "
                 f"{o.replayed} already published); run the redrive again"
@@ -220,6 +277,11 @@ def publish_through(fanout: StateFanOut) -> BatchPublisher:
     return publish
 
 
+# Pages in a row that bring back only messages the run has already taken (kept ones whose visibility ran out)
+# before the run ends: they are hidden again each time, so the next page reaches further into the queue.
+MAX_STALE_PAGES = 3
+
+
 def redrive(
     queue: FailureQueue,
     reader: StreamReader,
@@ -228,32 +290,120 @@ def redrive(
     max_messages: int,
     dry_run: bool = False,
 ) -> list[MessageResult]:
-    """Redrive up to `max_messages` on-failure messages, oldest batch of each shard first.
+    """Redrive up to `max_messages` on-failure messages, a page (at most 10) at a time, oldest batch of each
+    shard first within the page.
 
-    A shard whose batch could not be published holds its later batches back (kept), so a customer's changes
-    are never published out of order; batches whose records are gone do not block (nothing of them can go).
+    A shard whose batch could not be published holds back its later batches (kept), in this page and the
+    ones after, so the redrive adds no disorder of its own; batches whose records are gone do not block
+    (nothing of them can go). The kept messages, and any the run did not reach, are made visible again at the
+    end whatever happens. An AWS error stops the run: RedriveStoppedError carries the report until then.
     """
-    received = _receive(queue, max_messages)
-    results: list[MessageResult] = []
-    batches: list[tuple[FailedBatch, QueuedMessage]] = []
-    for message in received:
+    run = _Run(queue, reader, publish, dry_run=dry_run)
+    stopped: BaseException | None = None
+    try:
+        run.take(max_messages)
+    except (ClientError, BotoCoreError) as error:
+        stopped = error
+    finally:
+        run.release_held()
+    if stopped is not None:
+        raise RedriveStoppedError(stopped, run.report()) from stopped
+    return run.report()
+
+
+class _Run:
+    def __init__(self, queue: FailureQueue, reader: StreamReader, publish: BatchPublisher, *, dry_run: bool) -> None:
+        self._queue = queue
+        self._reader = reader
+        self._publish = publish
+        self._dry_run = dry_run
+        self._results: dict[str, MessageResult] = {}
+        self._held: dict[str, QueuedMessage] = {}  # taken and still hidden: released at the end
+        # Per shard, the first sequence number of the oldest batch that failed: later batches wait behind it.
+        self._blocked: dict[tuple[str, str], int] = {}
+
+    def take(self, max_messages: int) -> None:
+        taken, stale = 0, 0
+        while taken < max_messages and stale < MAX_STALE_PAGES:
+            page = self._queue.receive(min(10, max_messages - taken))
+            if not page:
+                return
+            fresh = self._fresh(page)
+            stale = 0 if fresh else stale + 1
+            taken += len(fresh)
+            self._work_through(fresh)
+
+    def _fresh(self, page: list[QueuedMessage]) -> list[QueuedMessage]:
+        """The page's messages not taken before; one taken before is hidden again under its newest handle."""
+        fresh: list[QueuedMessage] = []
+        for message in page:
+            if message.message_id in self._held:
+                self._held[message.message_id] = message
+            elif message.message_id in self._results:
+                self._delete_again(message)
+            elif all(message.message_id != other.message_id for other in fresh):
+                fresh.append(message)
+                self._held[message.message_id] = message
+        return fresh
+
+    def _delete_again(self, message: QueuedMessage) -> None:
+        """A redriven message received again (SQS delivers at least once): delete it under this handle."""
         try:
-            batches.append((failed_batch(message.body), message))
-        except InvalidFailureRecordError as error:
-            results.append(MessageResult(message.message_id, "invalid", reason=f"not redriven: {error}"))
-    batches.sort(key=lambda pair: (pair[0].shard, int(pair[0].start_sequence)))
-    blocked: set[tuple[str, str]] = set()
-    for batch, message in batches:
-        result = _redrive_one(batch, message, reader, publish, dry_run=dry_run, blocked=blocked)
-        if result.status == "redriven":
-            queue.delete(message)
-        if result.status == "publish-failed":
-            blocked.add(batch.shard)
-        results.append(result)
-    for message in received:
-        if dry_run or any(r.message_id == message.message_id and r.kept for r in results):
-            queue.release(message)
-    return results
+            self._queue.delete(message)
+        except QueueOperationError as error:
+            self._held[message.message_id] = message
+            earlier = self._results[message.message_id]
+            self._results[message.message_id] = replace(earlier, status="not-deleted", reason=error.reason)
+
+    def _work_through(self, page: list[QueuedMessage]) -> None:
+        batches: list[tuple[FailedBatch, QueuedMessage]] = []
+        for message in page:
+            try:
+                batches.append((failed_batch(message.body), message))
+            except InvalidFailureRecordError as error:
+                self._results[message.message_id] = MessageResult(
+                    message.message_id, "invalid", reason=f"not redriven: {error}"
+                )
+        batches.sort(key=lambda pair: (pair[0].shard, int(pair[0].start_sequence)))
+        for batch, message in batches:
+            result = self._redrive_one(batch, message)
+            if result.status == "publish-failed":
+                start = int(batch.start_sequence)
+                self._blocked[batch.shard] = min(start, self._blocked.get(batch.shard, start))
+            if result.status == "redriven":
+                result = self._delete(result, self._held[message.message_id])
+            self._results[message.message_id] = result
+
+    def _redrive_one(self, batch: FailedBatch, message: QueuedMessage) -> MessageResult:
+        failed_at = self._blocked.get(batch.shard)
+        if failed_at is not None and int(batch.start_sequence) > failed_at:
+            reason = f"held back: an earlier batch of {batch.shard_id} was not published (run the redrive again)"
+            return MessageResult(message.message_id, "held-back", batch, reason=reason)
+        return _redrive_one(batch, message, self._reader, self._publish, dry_run=self._dry_run)
+
+    def _delete(self, result: MessageResult, message: QueuedMessage) -> MessageResult:
+        try:
+            self._queue.delete(message)
+        except QueueOperationError as error:
+            return replace(result, status="not-deleted", reason=error.reason)
+        del self._held[message.message_id]
+        return result
+
+    def release_held(self) -> None:
+        """Make every message still hidden visible again; a refusal is noted on its line, the rest go on."""
+        for message_id, message in list(self._held.items()):
+            result = self._results.get(message_id) or MessageResult(
+                message_id, "not-reached", reason="not reached (the run stopped); made visible again"
+            )
+            try:
+                self._queue.release(message)
+            except QueueOperationError as error:
+                result = replace(result, release_error=error.reason)
+            self._results[message_id] = result
+            del self._held[message_id]
+
+    def report(self) -> list[MessageResult]:
+        return list(self._results.values())
 
 
 def _redrive_one(
@@ -263,11 +413,7 @@ def _redrive_one(
     publish: BatchPublisher,
     *,
     dry_run: bool,
-    blocked: set[tuple[str, str]],
 ) -> MessageResult:
-    if batch.shard in blocked:
-        reason = f"held back: an earlier batch of {batch.shard_id} was not published (order per customer)"
-        return MessageResult(message.message_id, "held-back", batch, reason=reason)
     try:
         records = reader.read(batch)
     except RecordsUnavailableError as error:
@@ -294,20 +440,10 @@ def _changes(records: list[dict[str, Any]]) -> int:
     return count
 
 
-def _receive(queue: FailureQueue, max_messages: int) -> list[QueuedMessage]:
-    received: dict[str, QueuedMessage] = {}
-    while len(received) < max_messages:
-        page = queue.receive(min(10, max_messages - len(received)))
-        fresh = [message for message in page if message.message_id not in received]
-        if not fresh:
-            break
-        received.update((message.message_id, message) for message in fresh)
-    return list(received.values())
-
-
 class SqsFailureQueue:
-    """The on-failure queue. Received messages stay hidden for `visibility_seconds` (the run's duration);
-    kept ones are made visible again at the end."""
+    """The on-failure queue. A received page stays hidden for `visibility_seconds`, ample for working through
+    at most 10 batches; kept messages are hidden again whenever a later page brings them back, and made visible
+    again at the end."""
 
     def __init__(self, client: Any, url: str, *, wait_seconds: int = 1, visibility_seconds: int = 300) -> None:
         self._client = client
@@ -328,12 +464,24 @@ class SqsFailureQueue:
         ]
 
     def delete(self, message: QueuedMessage) -> None:
-        self._client.delete_message(QueueUrl=self._url, ReceiptHandle=message.receipt_handle)
+        try:
+            self._client.delete_message(QueueUrl=self._url, ReceiptHandle=message.receipt_handle)
+        except (ClientError, BotoCoreError) as error:
+            raise QueueOperationError(_error_code(error)) from error
 
     def release(self, message: QueuedMessage) -> None:
-        self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
-        )
+        try:
+            self._client.change_message_visibility(
+                QueueUrl=self._url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise QueueOperationError(_error_code(error)) from error
+
+
+def _error_code(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__
 
 
 class DynamoDBStreamReader:
@@ -341,13 +489,18 @@ class DynamoDBStreamReader:
 
     GetRecords may answer empty pages before it reaches records (and always at an open shard's tip), so
     `max_empty_pages` in a row end the read; a read that never reaches the batch's last record, or does not
-    start at its first, is incomplete and reported as such rather than published in part.
+    start at its first, is incomplete and reported as such rather than published in part. An iterator expires
+    15 minutes after GetShardIterator (ExpiredIteratorException): the records are still there, so a fresh one
+    is taken where the read had got to, up to `max_iterator_renewals` times.
     """
 
-    def __init__(self, client: Any, *, page_size: int = 1000, max_empty_pages: int = 5) -> None:
+    def __init__(
+        self, client: Any, *, page_size: int = 1000, max_empty_pages: int = 5, max_iterator_renewals: int = 3
+    ) -> None:
         self._client = client
         self._page_size = page_size
         self._max_empty_pages = max_empty_pages
+        self._max_renewals = max_iterator_renewals
 
     def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
         try:
@@ -358,18 +511,31 @@ class DynamoDBStreamReader:
                 raise RecordsUnavailableError(code) from None
             raise
 
+    def _iterator(self, batch: FailedBatch, after: str | None) -> str | None:
+        """At the batch's first record, or just after the last record read."""
+        where = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after is not None
+            else {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": batch.start_sequence}
+        )
+        answer = self._client.get_shard_iterator(StreamArn=batch.stream_arn, ShardId=batch.shard_id, **where)
+        return cast("str | None", answer.get("ShardIterator"))
+
     def _read(self, batch: FailedBatch) -> list[dict[str, Any]]:
-        iterator = self._client.get_shard_iterator(
-            StreamArn=batch.stream_arn,
-            ShardId=batch.shard_id,
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=batch.start_sequence,
-        ).get("ShardIterator")
+        iterator = self._iterator(batch, None)
         start, end = int(batch.start_sequence), int(batch.end_sequence)
         records: list[dict[str, Any]] = []
-        empty_pages = 0
+        empty_pages, renewals = 0, 0
         while iterator and empty_pages < self._max_empty_pages:
-            page = self._client.get_records(ShardIterator=iterator, Limit=self._page_size)
+            try:
+                page = self._client.get_records(ShardIterator=iterator, Limit=self._page_size)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != EXPIRED_ITERATOR or renewals >= self._max_renewals:
+                    raise
+                renewals += 1
+                last = records[-1]["dynamodb"]["SequenceNumber"] if records else None
+                iterator = self._iterator(batch, last)
+                continue
             for raw in page.get("Records", []):
                 sequence = int(raw["dynamodb"]["SequenceNumber"])
                 if sequence > end:
