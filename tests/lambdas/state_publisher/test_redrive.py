@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.memory import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.redrive import (
+    DynamoDBStreamReader,
     FailedBatch,
     InvalidFailureRecordError,
     QueuedMessage,
+    QueueOperationError,
     RecordsUnavailableError,
+    RedriveStoppedError,
     failed_batch,
     publish_through,
     redrive,
@@ -40,20 +44,49 @@ def on_failure_body(records: list[dict[str, Any]], shard: str = SHARD_A) -> str:
 
 
 class FakeQueue:
+    """SQS's semantics the redrive relies on: each receive hides a message under a new receipt handle; a delete
+    under an older handle answers but does not delete; a release under one is refused (MessageNotInflight)."""
+
     def __init__(self, *bodies: str) -> None:
         self.messages = {f"m-{n}": QueuedMessage(f"m-{n}", f"r-{n}", body) for n, body in enumerate(bodies, 1)}
         self.hidden: set[str] = set()
         self.released: list[str] = []
+        self.log: list[str] = []
+        self.refuse_delete: set[str] = set()
+        self.refuse_release: set[str] = set()
+        self._handles: dict[str, str] = {}
 
     def receive(self, limit: int) -> list[QueuedMessage]:
+        assert limit <= 10
         visible = [m for m in self.messages.values() if m.message_id not in self.hidden][:limit]
         self.hidden.update(m.message_id for m in visible)
-        return visible
+        page = []
+        for message in visible:
+            handle = f"{message.receipt_handle}#{len(self.log)}"
+            self._handles[message.message_id] = handle
+            page.append(QueuedMessage(message.message_id, handle, message.body))
+        self.log.append(f"receive {len(page)}")
+        return page
+
+    def time_out(self, message_id: str) -> None:
+        """The message's visibility timeout ran out: visible again, its handle no longer in flight."""
+        self.hidden.discard(message_id)
+        self._handles.pop(message_id, None)
 
     def delete(self, message: QueuedMessage) -> None:
-        del self.messages[message.message_id]
+        self.log.append(f"delete {message.message_id}")
+        if message.message_id in self.refuse_delete:
+            raise QueueOperationError("AccessDenied")
+        if self._handles.get(message.message_id) == message.receipt_handle:
+            del self.messages[message.message_id]
+            self.hidden.discard(message.message_id)
 
     def release(self, message: QueuedMessage) -> None:
+        self.log.append(f"release {message.message_id}")
+        if message.message_id in self.refuse_release:
+            raise QueueOperationError("AccessDenied")
+        if self._handles.get(message.message_id) != message.receipt_handle:
+            raise QueueOperationError("MessageNotInflight")
         self.hidden.discard(message.message_id)
         self.released.append(message.message_id)
 
@@ -64,6 +97,7 @@ class FakeStream:
     def __init__(self) -> None:
         self.batches: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.gone: set[tuple[str, str]] = set()
+        self.broken: set[tuple[str, str]] = set()  # reading these fails (an AWS error that stops the run)
 
     def holds(self, records: list[dict[str, Any]], shard: str = SHARD_A) -> str:
         self.batches[shard, sequence_of(records[0])] = records
@@ -71,6 +105,8 @@ class FakeStream:
 
     def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
         key = (batch.shard_id, batch.start_sequence)
+        if key in self.broken:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetShardIterator")
         if key in self.gone:
             raise RecordsUnavailableError("TrimmedDataAccessException")
         return self.batches[key]
@@ -224,3 +260,191 @@ def test_no_more_than_max_messages_are_taken() -> None:
     results = redrive(queue, stream, publish_through(_fanout(RecordingPublisher())), max_messages=12)
     assert len(results) == 12
     assert len(queue.messages) == 13
+
+
+def test_the_queue_is_taken_a_page_at_a_time_each_worked_through_before_the_next() -> None:
+    # Given 23 messages
+    stream = FakeStream()
+    queue = FakeQueue(*(stream.holds([_insert(f"gc-{n}")]) for n in range(23)))
+    # When redriven
+    results = redrive(queue, stream, publish_through(_fanout(RecordingPublisher())), max_messages=100)
+    # Then pages of at most 10 were received, each page's messages deleted before the next receive
+    assert [entry for entry in queue.log if entry.startswith("receive")] == [
+        "receive 10",
+        "receive 10",
+        "receive 3",
+        "receive 0",
+    ]
+    second_receive = queue.log.index("receive 10", 1)
+    assert queue.log[1:second_receive] == [f"delete m-{n}" for n in range(1, 11)]
+    assert [result.status for result in results] == ["redriven"] * 23
+    assert queue.messages == {}
+
+
+def test_a_failed_batch_holds_back_its_shards_later_batches_on_later_pages() -> None:
+    # Given gc-1's first batch on the first page (with nine others) and its later batch on the second page
+    stream = FakeStream()
+    first = stream.holds([_insert("gc-1", 1)])
+    others = [stream.holds([_insert(f"gc-{n}")], SHARD_B) for n in range(10, 19)]
+    later = stream.holds([_insert("gc-1", 2)])
+    queue = FakeQueue(first, *others, later)
+    publisher = RecordingPublisher(failing={"gc-1"})
+    # When redriven
+    results = {r.message_id: r for r in redrive(queue, stream, publish_through(_fanout(publisher)), max_messages=20)}
+    # Then the later batch of that shard is held back although it came on another page
+    assert results["m-1"].status == "publish-failed"
+    assert results["m-11"].status == "held-back"
+    assert sorted(queue.messages) == ["m-1", "m-11"]
+    assert queue.hidden == set()
+
+
+def test_a_run_stopped_by_an_error_reports_what_it_did_and_releases_the_rest() -> None:
+    # Given three batches of one page, the second unreadable (an AWS error, not records gone), and a second page
+    stream = FakeStream()
+    records = [[_insert(f"gc-{n}")] for n in range(12)]
+    queue = FakeQueue(*(stream.holds(batch) for batch in records))
+    stream.broken.add((SHARD_A, sequence_of(records[1][0])))
+    # When redriven
+    with pytest.raises(RedriveStoppedError, match="AccessDeniedException") as stopped:
+        redrive(queue, stream, publish_through(_fanout(RecordingPublisher())), max_messages=100)
+    # Then the report names the one redriven and the ones not reached; those are visible again, none hidden
+    statuses = {result.message_id: result.status for result in stopped.value.results}
+    assert statuses["m-1"] == "redriven"
+    assert {statuses[f"m-{n}"] for n in range(2, 11)} == {"not-reached"}
+    assert len(statuses) == 10
+    assert "not reached (the run stopped)" in stopped.value.results[-1].describe()
+    assert queue.hidden == set()
+    assert sorted(queue.released) == sorted(f"m-{n}" for n in range(2, 11))
+    assert "m-1" not in queue.messages
+
+
+def test_a_delete_the_queue_refuses_is_reported_and_the_run_goes_on() -> None:
+    stream = FakeStream()
+    queue = FakeQueue(stream.holds([_insert("gc-1")]), stream.holds([_insert("gc-2")]))
+    queue.refuse_delete.add("m-1")
+    results = {
+        r.message_id: r for r in redrive(queue, stream, publish_through(_fanout(RecordingPublisher())), max_messages=10)
+    }
+    assert results["m-1"].status == "not-deleted"
+    assert results["m-1"].kept
+    assert "1 published" in results["m-1"].describe()
+    assert "message NOT deleted (AccessDenied)" in results["m-1"].describe()
+    assert results["m-2"].status == "redriven"
+    assert list(queue.messages) == ["m-1"]
+    assert queue.hidden == set()
+
+
+def test_a_release_the_queue_refuses_is_reported_and_the_others_are_released() -> None:
+    stream = FakeStream()
+    expired, other = [_insert("gc-1")], [_insert("gc-2")]
+    queue = FakeQueue(stream.holds(expired), stream.holds(other))
+    stream.gone.update({(SHARD_A, sequence_of(expired[0])), (SHARD_A, sequence_of(other[0]))})
+    queue.refuse_release.add("m-1")
+    results = redrive(queue, stream, publish_through(_fanout(RecordingPublisher())), max_messages=10)
+    assert [result.status for result in results] == ["records-gone", "records-gone"]
+    assert "not made visible again (AccessDenied)" in results[0].describe()
+    assert results[1].release_error == ""
+    assert queue.released == ["m-2"]
+
+
+def test_a_kept_message_that_comes_back_is_hidden_again_and_released_under_its_newest_handle() -> None:
+    # Given a kept message whose visibility timeout runs out while the run goes on
+    stream = FakeStream()
+    gone = [_insert("gc-1")]
+    queue = FakeQueue(stream.holds(gone), *(stream.holds([_insert(f"gc-{n}")]) for n in range(2, 13)))
+    stream.gone.add((SHARD_A, sequence_of(gone[0])))
+    publish = publish_through(_fanout(RecordingPublisher()))
+
+    def publish_slowly(event: dict[str, Any]) -> Any:
+        queue.time_out("m-1")
+        return publish(event)
+
+    # When redriven
+    results = redrive(queue, stream, publish_slowly, max_messages=100)
+    # Then it is reported once, and made visible again at the end (its first handle is no longer in flight)
+    assert [result.message_id for result in results].count("m-1") == 1
+    assert results[0].status == "records-gone"
+    assert results[0].release_error == ""
+    assert queue.released == ["m-1"]
+    assert list(queue.messages) == ["m-1"]
+
+
+class FakeStreamsClient:
+    """GetShardIterator/GetRecords over one shard's records, a page of `page` records; GetRecords answers
+    ExpiredIteratorException for the iterators listed in `expired` (each once)."""
+
+    def __init__(self, records: list[dict[str, Any]], *, page: int = 1) -> None:
+        self.records = [{"eventID": r["eventID"], "dynamodb": dict(r["dynamodb"])} for r in records]
+        self.page = page
+        self.iterators: list[tuple[str, str]] = []
+        self.expire_next = 0
+
+    def get_shard_iterator(self, **request: Any) -> dict[str, Any]:
+        kind, sequence = request["ShardIteratorType"], request["SequenceNumber"]
+        self.iterators.append((kind, sequence))
+        numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in self.records]
+        at = next(n for n, s in enumerate(numbers) if s >= int(sequence) + (kind == "AFTER_SEQUENCE_NUMBER"))
+        return {"ShardIterator": str(at)}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        if self.expire_next:
+            self.expire_next -= 1
+            error = {"Code": "ExpiredIteratorException", "Message": "Iterator expired"}
+            raise ClientError({"Error": error}, "GetRecords")
+        at = int(ShardIterator)
+        return {"Records": self.records[at : at + self.page], "NextShardIterator": str(at + self.page)}
+
+
+class ExpiringAfterFirstPage(FakeStreamsClient):
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        answer = super().get_records(ShardIterator, Limit)
+        if ShardIterator == "0" and not self.iterators[1:]:
+            self.expire_next = 1
+        return answer
+
+
+def _batch_of(records: list[dict[str, Any]]) -> FailedBatch:
+    return failed_batch(on_failure_body(records))
+
+
+def test_an_expired_iterator_is_renewed_after_the_last_record_read() -> None:
+    # Given a three-record batch read a record at a time, the iterator expiring after the first page
+    records = [_insert("gc-1"), _insert("gc-2"), _insert("gc-3")]
+    client = ExpiringAfterFirstPage(records)
+    # When read
+    read = DynamoDBStreamReader(client).read(_batch_of(records))
+    # Then a fresh iterator just after the first record read on: the whole batch, each record once
+    assert [r["eventID"] for r in read] == [r["eventID"] for r in records]
+    assert client.iterators == [
+        ("AT_SEQUENCE_NUMBER", sequence_of(records[0])),
+        ("AFTER_SEQUENCE_NUMBER", sequence_of(records[0])),
+    ]
+
+
+def test_an_iterator_expired_before_any_record_is_renewed_at_the_batchs_start() -> None:
+    records = [_insert("gc-1")]
+    client = FakeStreamsClient(records)
+    client.expire_next = 1
+    assert len(DynamoDBStreamReader(client).read(_batch_of(records))) == 1
+    assert client.iterators == [("AT_SEQUENCE_NUMBER", sequence_of(records[0]))] * 2
+
+
+def test_an_iterator_that_keeps_expiring_is_an_error_not_records_gone() -> None:
+    records = [_insert("gc-1")]
+    client = FakeStreamsClient(records)
+    client.expire_next = 3
+    with pytest.raises(ClientError, match="ExpiredIteratorException"):
+        DynamoDBStreamReader(client, max_iterator_renewals=2).read(_batch_of(records))
+    assert len(client.iterators) == 3
+
+
+@pytest.mark.parametrize("code", ["TrimmedDataAccessException", "ResourceNotFoundException"])
+def test_trimmed_or_deleted_records_are_gone(code: str) -> None:
+    records = [_insert("gc-1")]
+
+    class Gone(FakeStreamsClient):
+        def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:  # noqa: N803 - boto3's names
+            raise ClientError({"Error": {"Code": code, "Message": "gone"}}, "GetRecords")
+
+    with pytest.raises(RecordsUnavailableError, match=code):
+        DynamoDBStreamReader(Gone(records)).read(_batch_of(records))
