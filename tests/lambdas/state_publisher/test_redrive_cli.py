@@ -201,6 +201,50 @@ def test_a_dry_run_reads_back_but_publishes_and_deletes_nothing(
     assert len(world.drain()) == 2
 
 
+def test_a_run_stopped_by_an_error_prints_what_it_did_then_the_error(
+    customers: Customers, world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two batches given up on, the stream refusing the second read (permissions changed mid-run)
+    first = customers.write(profile("gc-1"))
+    second = customers.write(profile("gc-2"))
+    customers.given_up_on(first)
+    customers.given_up_on(second)
+    calls: list[str] = []
+
+    def refuse_the_second(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        calls.append("GetShardIterator")
+        if len(calls) < 2:
+            return None
+        error = {"Code": "AccessDeniedException", "Message": "not authorized to perform GetShardIterator"}
+        return AWSResponse("https://streams.dynamodb", 400, {}, None), {"Error": error, "ResponseMetadata": {}}
+
+    real_session = boto3.Session
+
+    def session(*args: Any, **kwargs: Any) -> boto3.Session:
+        created = real_session(*args, **kwargs)
+        created.events.register("before-call.dynamodbstreams.GetShardIterator", refuse_the_second)
+        return created
+
+    monkeypatch.setattr(boto3, "Session", session)
+    # When redriven
+    assert customers.redrive() == 2
+    # Then the first batch went out and its message is gone, the report says so and names the message not
+    # reached, the one-line error comes last, and the message not reached is visible again at once
+    assert [message["detail"]["customer_id"] for message in world.drain()] == ["gc-1"]
+    captured = capsys.readouterr()
+    redriven, not_reached = captured.out.splitlines()
+    assert redriven.startswith("redriven ")
+    assert first[0]["dynamodb"]["SequenceNumber"] in redriven
+    assert not_reached.startswith("KEPT ")
+    assert "not reached (the run stopped); made visible again" in not_reached
+    error = captured.err.splitlines()[-1]
+    assert error.startswith("omni state-changes: error: redrive from ")
+    assert "AccessDeniedException" in error
+    assert "2 message(s): 1 redriven, 1 kept in the queue" in captured.err
+    assert customers.visible() == 1
+    assert customers.waiting() == 1
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [
