@@ -70,7 +70,7 @@ class StateFanoutStack(PlatformStack):
             service=constants.STATE_PUBLISHER_SERVICE,
             encryption_key=foundation.key,
             alert_topic=alerts,
-            timeout_seconds=30,
+            timeout_seconds=constants.STATE_PUBLISHER_TIMEOUT_SECONDS,
             environment={
                 constants.ENV_EVENT_BUS: foundation.event_bus_name,
                 constants.ENV_IDEMPOTENCY_TABLE: self.idempotency_table.table_name,

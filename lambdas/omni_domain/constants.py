@@ -66,6 +66,8 @@ STATE_CHANGE_SOURCE = "omni.customer-state"
 STATE_CHANGED_DETAIL_TYPE = "CustomerStateChanged"
 STATE_PUBLISHER_SERVICE = "state-publisher"
 STATE_PUBLISHER_HANDLER = "state_publisher.handler.lambda_handler"
+# The publisher's function timeout: its AWS clients' timeouts are sized to fit a record's calls inside it.
+STATE_PUBLISHER_TIMEOUT_SECONDS = 30
 # The publisher's idempotency table (one item per published stream record, expiring after the stream's 24 h).
 STATE_CHANGES_IDEMPOTENCY_SUFFIX = "state-changes-idempotency"
 # Real-time rescoring: a CustomerStateChanged naming a model-relevant attribute rescores the customer.

@@ -15,7 +15,11 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
-from omni_domain.constants import IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION_KEY
+from omni_domain.constants import (
+    IDEMPOTENCY_EXPIRY_ATTRIBUTE,
+    IDEMPOTENCY_PARTITION_KEY,
+    STATE_PUBLISHER_TIMEOUT_SECONDS,
+)
 from state_publisher.aws import EventBridgeChangePublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.settings import PublisherSettings
@@ -35,7 +39,7 @@ READ_TIMEOUT_SECONDS = 2
 CALL_ATTEMPTS = 2
 MAX_RETRY_BACKOFF_SECONDS = 1  # standard mode's first backoff: rand(0, 1) x 1 s (throttling), 50 ms otherwise
 CALLS_PER_PUBLISHED_RECORD = 3
-FUNCTION_TIMEOUT_SECONDS = 30
+FUNCTION_TIMEOUT_SECONDS = STATE_PUBLISHER_TIMEOUT_SECONDS  # the stack deploys the same constant
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,

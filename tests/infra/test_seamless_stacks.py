@@ -101,6 +101,7 @@ def test_the_publisher_may_put_events_only_on_the_platform_bus(dev5: Synthesis) 
         "AWS::Lambda::Function",
         {
             "Handler": constants.STATE_PUBLISHER_HANDLER,
+            "Timeout": constants.STATE_PUBLISHER_TIMEOUT_SECONDS,  # what its clients' timeouts are sized for
             "Environment": {
                 "Variables": Match.object_like(
                     {
