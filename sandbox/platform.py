@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -587,7 +588,11 @@ class LocalPlatform:
         environment = {**self._runtime_environment(), **self.function_environment(handler_path)}
         module_name, _, attribute = fn.handler.rpartition(".")
         package = module_name.split(".", 1)[0]
-        with _environ(environment), contextlib.redirect_stdout(HANDLER_OUTPUT), warnings.catch_warnings():
+        with (
+            mock.patch.dict(os.environ, environment),
+            contextlib.redirect_stdout(HANDLER_OUTPUT),
+            warnings.catch_warnings(),
+        ):
             # Powertools warns on stderr when a batch had no metric to flush: the output is kept, not printed.
             warnings.simplefilter("ignore", UserWarning)
             if self._wired.get(package) != (fn.stack, fn.logical_id):
@@ -911,20 +916,6 @@ def _index(index: Mapping[str, Any], *, provisioned: bool) -> dict[str, Any]:
     return shaped
 
 
-@contextlib.contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _reset_wiring(package: str) -> None:
     """Forget what a handler package built from its environment: its composition root and its caches."""
     for module_name, module in list(sys.modules.items()):
@@ -951,7 +942,7 @@ def local_platform(
     account = config.account or DEFAULT_ACCOUNT_ID
     # moto answers as the configured account, so ARNs built from the templates match moto's.
     with (
-        _environ({"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}),
+        mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": config.region, "MOTO_ACCOUNT_ID": account}),
         mock_aws(),
         faster_moto(),
     ):

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
+from unittest import mock
 
 import boto3
 from boto3.dynamodb.types import TypeSerializer
@@ -129,20 +130,6 @@ def _known_emails(customers: int) -> dict[str, str]:
     return {f"email#customer{number}@example.com": _golden(number) for number in range(customers) if number % 10 == 2}
 
 
-@contextlib.contextmanager
-def _environment() -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in ENVIRONMENT}
-    os.environ.update(ENVIRONMENT)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _memory_processor() -> tuple[CoalescingKinesisProcessor, InMemoryStateStore]:
     resolver, states = InMemoryResolver(), InMemoryStateStore()
     for key, customer in _known_emails(CUSTOMERS).items():
@@ -207,7 +194,7 @@ def throughput(store: Store, *, records: int = RECORDS) -> Throughput:
     """Process one batch through the handler (timed), then replay it (counted, not timed)."""
     event = kinesis_batch(records)
     calls: Counter[str] = Counter()
-    with _environment(), _moto_world(calls) if store == "moto" else contextlib.nullcontext():
+    with mock.patch.dict(os.environ, ENVIRONMENT), _moto_world(calls) if store == "moto" else contextlib.nullcontext():
         # Powertools reads the environment when the handler module loads, as in Lambda: import it once set.
         from event_processor import dependencies, handler  # noqa: PLC0415
 

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from unittest import mock
 
 import boto3
 from botocore.config import Config
@@ -221,25 +222,11 @@ def customer_event(number: int) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _environment() -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in (*ENVIRONMENT, ENV_DEAD_LETTER_QUEUE_URL)}
-    os.environ.update(ENVIRONMENT)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run(events: int = 300, warmup: int = CUSTOMERS) -> tuple[list[Sample], dict[str, float]]:
     """`warmup` events first (every customer's first write, which creates the item), then `events` timed."""
     samples: list[Sample] = []
     timer = DomainTimer()
-    with _environment(), mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+    with mock.patch.dict(os.environ, ENVIRONMENT), mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         world = World()
         boto3.setup_default_session(region_name=REGION)
         # Powertools reads the environment when a handler module loads, as in Lambda: import them once set.
