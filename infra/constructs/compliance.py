@@ -62,6 +62,21 @@ def acknowledge_grant_policy(role: IConstruct) -> None:
     )
 
 
+def acknowledge_event_source_kms(role: IConstruct, *, encrypted: str = "on-failure queue") -> None:
+    """A stream event source with an encrypted on-failure destination: CDK grants KMS action wildcards."""
+    acknowledge(
+        role,
+        (
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            f"Granted by the CDK event source for the encrypted {encrypted}, on the platform key only.",
+        ),
+        (
+            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            "Granted by the CDK event source for the encrypted on-failure queue, on the platform key only.",
+        ),
+    )
+
+
 def wildcard_resource_finding(scope: IConstruct, resource: str) -> str:
     """The exact AwsSolutions-IAM5 finding id for a wildcard resource, rendered as cdk-nag prints it
     (Ref X as <X>, GetAtt as <A.B>, joins flattened), so it can be acknowledged narrowly."""

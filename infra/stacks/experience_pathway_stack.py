@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 
 from infra.constructs.alarms import Watch, alarm_at_or_above
-from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
+from infra.constructs.compliance import acknowledge, acknowledge_event_source_kms, acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.secure_queue import DeadLetterQueue
 from infra.constructs.table_access import grant_table
@@ -133,17 +133,7 @@ class ExperiencePathwayStack(PlatformStack):
             )
         )
         acknowledge_grant_policy(role)
-        acknowledge(
-            role,
-            (
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                "Granted by the CDK event source for the encrypted stream and on-failure queue, on the platform key only.",
-            ),
-            (
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-                "Granted by the CDK event source for the encrypted on-failure queue, on the platform key only.",
-            ),
-        )
+        acknowledge_event_source_kms(role, encrypted="stream and on-failure queue")
         self._alarms(alerts)
 
     def _alarms(self, alerts: sns.ITopic) -> None:

@@ -22,7 +22,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 
 from infra.constructs.alarms import Watch, alarm_at_or_above
-from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
+from infra.constructs.compliance import acknowledge, acknowledge_event_source_kms, acknowledge_grant_policy
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
 from infra.constructs.secure_queue import DeadLetterQueue
@@ -118,15 +118,8 @@ class StateFanoutStack(PlatformStack):
                 "dynamodb:ListStreams, granted by the CDK stream event source: the action has no resource-level "
                 "permissions (its only resource is *); reading records is granted on the customer table's stream.",
             ),
-            (
-                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-                "Granted by the CDK event source for the encrypted on-failure queue, on the platform key only.",
-            ),
-            (
-                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-                "Granted by the CDK event source for the encrypted on-failure queue, on the platform key only.",
-            ),
         )
+        acknowledge_event_source_kms(role)
         self._alarms(alerts)
 
     def _alarms(self, alerts: sns.ITopic) -> None:
