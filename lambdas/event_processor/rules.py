@@ -338,9 +338,10 @@ def journey_stage(ledger: Ledger) -> JourneyStage:
 
 
 def live_state(ledger: Ledger, *, previous: LiveState, version: int, policy: Policy, now: datetime) -> LiveState:
-    """The projection channels read; propensity scores are another writer's and are carried over."""
+    """The projection channels read, over the previous state: the fields this processor owns are set here;
+    the others (the propensity and its model version, written by the rescorer) are carried over as they were."""
     cart = ledger.cart
-    return LiveState(
+    owned = LiveState(
         last_interaction={
             channel: ChannelInteraction(at=register.stamp[0], event_type=register.event_type)
             for channel, register in sorted(ledger.channels.items())
@@ -369,9 +370,7 @@ def live_state(ledger: Ledger, *, previous: LiveState, version: int, policy: Pol
             else None
         ),
         journey_stage=journey_stage(ledger),
-        propensity=previous.propensity,
-        propensity_model=previous.propensity_model,
-        propensity_scored_at=previous.propensity_scored_at,
         version=version,
         updated_at=now,
     )
+    return previous.model_copy(update={name: getattr(owned, name) for name in owned.model_fields_set})
