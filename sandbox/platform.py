@@ -105,6 +105,12 @@ class FunctionDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class _LoadedFunction:
+    definition: FunctionDefinition
+    environment: Mapping[str, str]  # Environment.Variables, every intrinsic resolved
+
+
+@dataclass(frozen=True, slots=True)
 class RuleRoute:
     """One EventBridge rule as provisioned: its pattern, where its targets would deliver, and the sandbox inbox standing in for them."""
 
@@ -430,6 +436,8 @@ class LocalPlatform:
         self.topic_taps: dict[str, str] = {}  # topic arn -> queue url subscribed to it
         self._clients: dict[str, Any] = {}
         self._wired: dict[str, tuple[str, str]] = {}  # handler package -> the function its wiring was built for
+        self._function_list: list[_LoadedFunction] = []  # built by provision()
+        self._functions: dict[str, list[_LoadedFunction]] = {}  # handler path or logical id -> its functions
 
     # -- clients and lookups -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -502,40 +510,49 @@ class LocalPlatform:
 
     # -- functions -------------------------------------------------------------------------------------
     def functions(self) -> list[FunctionDefinition]:
-        defined = []
+        return [fn.definition for fn in self._function_list]
+
+    def _index_functions(self) -> None:
+        """Every Python function of the templates with its resolved environment, by handler and by logical id."""
+        self._function_list = []
+        self._functions = {}
         for resource in self.resources(FUNCTION_TYPE):
             handler = resource.properties.get("Handler")
             if not handler or handler.startswith("index."):  # CDK's own custom-resource providers (Node.js)
                 continue
-            defined.append(
-                FunctionDefinition(
-                    stack=resource.stack,
-                    logical_id=resource.logical_id,
-                    name=self.name_of(resource),
-                    handler=handler,
-                    memory_mb=int(resource.properties.get("MemorySize", 128)),
-                    timeout_seconds=int(resource.properties.get("Timeout", 3)),
-                )
+            definition = FunctionDefinition(
+                stack=resource.stack,
+                logical_id=resource.logical_id,
+                name=self.name_of(resource),
+                handler=handler,
+                memory_mb=int(resource.properties.get("MemorySize", 128)),
+                timeout_seconds=int(resource.properties.get("Timeout", 3)),
             )
-        return defined
+            raw = resource.properties.get("Environment", {}).get("Variables", {})
+            environment = {name: str(self.resolver.resolve(value, resource.stack)) for name, value in raw.items()}
+            loaded = _LoadedFunction(definition, environment)
+            self._function_list.append(loaded)
+            for key in dict.fromkeys((handler, resource.logical_id)):
+                self._functions.setdefault(key, []).append(loaded)
 
-    def function(self, handler_path: str) -> FunctionDefinition:
-        found = [fn for fn in self.functions() if handler_path in (fn.handler, fn.logical_id)]
+    def _loaded(self, handler_path: str) -> _LoadedFunction:
+        found = self._functions.get(handler_path, [])
         if not found:
-            known = ", ".join(sorted(fn.handler for fn in self.functions()))
+            known = ", ".join(sorted(fn.definition.handler for fn in self._function_list))
             raise SandboxError(f"no function with handler {handler_path!r} at this stage; defined: {known}")
         if len(found) > 1:
             raise SandboxError(f"several functions use {handler_path!r}: name one by logical id")
         return found[0]
 
+    def function(self, handler_path: str) -> FunctionDefinition:
+        return self._loaded(handler_path).definition
+
     def has_function(self, handler_path: str) -> bool:
-        return any(handler_path in (fn.handler, fn.logical_id) for fn in self.functions())
+        return handler_path in self._functions
 
     def function_environment(self, handler_path: str) -> dict[str, str]:
         """The function's Environment.Variables from its template, every intrinsic resolved."""
-        fn = self.function(handler_path)
-        raw = self.templates.resource(fn.stack, fn.logical_id).properties.get("Environment", {}).get("Variables", {})
-        return {name: str(self.resolver.resolve(value, fn.stack)) for name, value in raw.items()}
+        return dict(self._loaded(handler_path).environment)
 
     def event_sources(self, handler_path: str) -> list[EventSource]:
         """The event source mappings that feed this function."""
@@ -574,7 +591,9 @@ class LocalPlatform:
         return ids
 
     def context_for(self, handler_path: str) -> LambdaContext:
-        fn = self.function(handler_path)
+        return self._context(self.function(handler_path))
+
+    def _context(self, fn: FunctionDefinition) -> LambdaContext:
         return LambdaContext(
             function_name=fn.name,
             invoked_function_arn=f"arn:{PSEUDO_PARTITION}:lambda:{self.region}:{self.account}:function:{fn.name}",
@@ -584,8 +603,9 @@ class LocalPlatform:
 
     def invoke(self, handler_path: str, event: Any, *, context: LambdaContext | None = None) -> Any:
         """Run the function's real handler in-process, with its template environment, as Lambda would."""
-        fn = self.function(handler_path)
-        environment = {**self._runtime_environment(), **self.function_environment(handler_path)}
+        loaded = self._loaded(handler_path)
+        fn = loaded.definition
+        environment = {**self._runtime_environment(), **loaded.environment}
         module_name, _, attribute = fn.handler.rpartition(".")
         package = module_name.split(".", 1)[0]
         with (
@@ -599,7 +619,7 @@ class LocalPlatform:
                 _reset_wiring(package)
                 self._wired[package] = (fn.stack, fn.logical_id)
             handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
-            return handler(event, context or self.context_for(handler_path))
+            return handler(event, context or self._context(fn))
 
     def stand_in(self, service: str, operation: str, answer: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> None:
         """Answer one AWS operation in-process for every client created from now on (what moto cannot run).
@@ -753,6 +773,7 @@ class LocalPlatform:
             self._create_bus(resource)
         for resource in self.resources(RULE_TYPE):
             self._create_rule(resource)
+        self._index_functions()
 
     def _create_bucket(self, resource: Resource) -> None:
         s3, name = self.client("s3"), self.name_of(resource)
