@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from eligibility.decisions import EligibilityService
-from eligibility.scoring import NoModel, SageMakerScorer, Scorer, runtime_config
+from eligibility.scoring import NoModel, SageMakerScorer, Scorer, runtime_client
 from eligibility.settings import DecisionSettings
 from eligibility.storage import DynamoDBDecisionLog, DynamoDBRuleSetStore
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository
@@ -20,7 +20,7 @@ from omni_domain.dynamodb_store import DynamoDBCustomerRepository
 def scorer_from_settings(settings: DecisionSettings, client: Any | None = None) -> Scorer:
     if not settings.propensity_endpoint:
         return NoModel()
-    runtime = client or boto3.client("sagemaker-runtime", config=runtime_config(settings.propensity_timeout_ms))
+    runtime = client or runtime_client(settings.propensity_timeout_ms)
     return SageMakerScorer(runtime, settings.propensity_endpoint)
 
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
+import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
@@ -47,22 +48,32 @@ def runtime_config(timeout_ms: int) -> Config:
     )
 
 
+def runtime_client(timeout_ms: int) -> Any:
+    """The SageMaker runtime client every propensity scorer calls through (`runtime_config`'s policy)."""
+    return boto3.client("sagemaker-runtime", config=runtime_config(timeout_ms))
+
+
 class SageMakerScorer:
     def __init__(self, client: Any, endpoint_name: str) -> None:
         self._client = client
         self._endpoint = endpoint_name
 
     def score(self, features: Mapping[str, Any]) -> float:
-        try:
-            response = self._client.invoke_endpoint(
-                EndpointName=self._endpoint, ContentType=JSON, Accept=JSON, Body=json.dumps(features)
-            )
-            body = response["Body"].read()
-        except (ReadTimeoutError, ConnectTimeoutError):
-            raise ScoringUnavailable("timeout") from None
-        except (ClientError, BotoCoreError):
-            raise ScoringUnavailable("error") from None
-        return _first_score(body)
+        return _first_score(invoke_json(self._client, self._endpoint, features))
+
+
+def invoke_json(client: Any, endpoint_name: str, payload: Any) -> bytes:
+    """The endpoint's raw answer to `payload` sent as JSON; a timeout or an AWS error is ScoringUnavailable."""
+    try:
+        response = client.invoke_endpoint(
+            EndpointName=endpoint_name, ContentType=JSON, Accept=JSON, Body=json.dumps(payload)
+        )
+        body: bytes = response["Body"].read()
+    except (ReadTimeoutError, ConnectTimeoutError):
+        raise ScoringUnavailable("timeout") from None
+    except (ClientError, BotoCoreError):
+        raise ScoringUnavailable("error") from None
+    return body
 
 
 def _first_score(body: bytes) -> float:

@@ -34,10 +34,10 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
-from eligibility.scoring import JSON, ScoringUnavailable
+from eligibility.scoring import ScoringUnavailable, invoke_json
 from omni_domain.constants import (
     CUSTOMER_PARTITION_KEY,
     CUSTOMER_SORT_KEY,
@@ -230,16 +230,7 @@ class SageMakerPropensityScorer:
         self._endpoint = endpoint_name
 
     def score(self, rows: Sequence[Mapping[str, Any]]) -> ModelScores:
-        try:
-            response = self._client.invoke_endpoint(
-                EndpointName=self._endpoint, ContentType=JSON, Accept=JSON, Body=json.dumps(list(rows))
-            )
-            body = response["Body"].read()
-        except (ReadTimeoutError, ConnectTimeoutError):
-            raise ScoringUnavailable("timeout") from None
-        except (ClientError, BotoCoreError):
-            raise ScoringUnavailable("error") from None
-        return model_scores(body, expected=len(rows))
+        return model_scores(invoke_json(self._client, self._endpoint, list(rows)), expected=len(rows))
 
 
 def model_scores(body: bytes, *, expected: int) -> ModelScores:

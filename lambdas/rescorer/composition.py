@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from eligibility.scoring import runtime_config
+from eligibility.scoring import runtime_client
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository
 from rescorer.aws import (
     DynamoDBDebouncer,
@@ -23,7 +23,7 @@ from rescorer.settings import RescorerSettings
 def scorer_from_settings(settings: RescorerSettings, client: Any | None = None) -> PropensityScorer:
     if not settings.propensity_endpoint:
         return NoEndpoint()
-    runtime = client or boto3.client("sagemaker-runtime", config=runtime_config(settings.propensity_timeout_ms))
+    runtime = client or runtime_client(settings.propensity_timeout_ms)
     return SageMakerPropensityScorer(runtime, settings.propensity_endpoint)
 
 
