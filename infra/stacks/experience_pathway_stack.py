@@ -104,14 +104,7 @@ class ExperiencePathwayStack(PlatformStack):
             foundation.key,
             actions=("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["events:PutEvents"],
-                resources=[
-                    self.format_arn(service="events", resource="event-bus", resource_name=foundation.event_bus_name)
-                ],
-            )
-        )
+        foundation.grant_put_events(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.invalid_events.queue_arn])
         )

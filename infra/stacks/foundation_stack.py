@@ -126,6 +126,11 @@ class FoundationStack(PlatformStack):
             return cast(events.IEventBus, existing)
         return events.EventBus.from_event_bus_name(stack, "ImportedCustomerEventBus", self.event_bus_name)
 
+    def grant_put_events(self, role: iam.IRole) -> None:
+        """events:PutEvents on the customer event bus only, by its known name in the role's stack."""
+        bus_arn = Stack.of(role).format_arn(service="events", resource="event-bus", resource_name=self.event_bus_name)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn]))
+
     def _allow_log_groups_of_this_account(self) -> None:
         """CloudWatch Logs encrypts the platform's log groups (functions, API access, WAF) with the key."""
         self.key.add_to_resource_policy(

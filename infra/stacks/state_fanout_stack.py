@@ -85,14 +85,7 @@ class StateFanoutStack(PlatformStack):
             # Powertools idempotency: claim (conditional put), read, complete (update), release on failure.
             actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["events:PutEvents"],
-                resources=[
-                    self.format_arn(service="events", resource="event-bus", resource_name=foundation.event_bus_name)
-                ],
-            )
-        )
+        foundation.grant_put_events(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[foundation.key.key_arn])
         )
