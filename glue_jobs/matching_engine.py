@@ -160,11 +160,10 @@ def train(table: SplinkDataFrame, settings: MatchSettings, progress: Progress = 
     untrained = linker.misc.save_model_to_json()
     fixed: set[LevelRef] = set()
     while (failed := _estimate_m(linker, progress)) is not None:
-        collapsing = _collapsing_levels(
-            table, _with_fixed_m(untrained, fixed, settings.m_floor), failed, settings.m_floor
-        )
+        model = _with_fixed_m(untrained, fixed, settings.m_floor)
+        collapsing = _collapsing_levels(table, model, failed, settings.m_floor)
         if not collapsing - fixed:
-            linker = _linker(table, _with_fixed_m(untrained, fixed, settings.m_floor))
+            linker = _linker(table, model)
             _estimate_m(linker, progress, skip_failing=True)
             break
         named = "; ".join(_level_name(untrained, level) for level in sorted(collapsing - fixed))

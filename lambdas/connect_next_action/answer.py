@@ -17,7 +17,6 @@ from typing import Literal
 from connect_offers.offers import is_customer_id
 from eligibility.advice import Advice, advise
 from eligibility.decisions import EligibilityService, NoActiveRuleSetError
-from eligibility.next_action import MAX_SCRIPT_LENGTH
 from omni_domain.errors import NotFoundError
 from omni_domain.models import Channel
 
@@ -52,7 +51,7 @@ def next_action_answer(
     action = advice.action
     attributes = {
         "next_action": action.action,
-        "next_action_script": action.script[:MAX_SCRIPT_LENGTH],
+        "next_action_script": action.script,  # already bounded by NextBestAction.script's max_length
         "next_action_offer": action.offer_code or "",
         "eligible": "true" if advice.record.decision.eligible else "false",
     }
