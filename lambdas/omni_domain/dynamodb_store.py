@@ -66,16 +66,19 @@ def _document(model: BaseModel) -> dict[str, Any]:
     return json.loads(model.model_dump_json(exclude_none=True), parse_float=Decimal)
 
 
-def _marshal(item: Mapping[str, Any]) -> AttributeValues:
+def marshal(item: Mapping[str, Any]) -> AttributeValues:
     return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+_marshal = marshal  # tests/lambdas/omni_domain/test_stores.py still imports the private name
 
 
 def _unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _key(customer_id: str, record: str) -> AttributeValues:
-    return _marshal({CUSTOMER_PARTITION_KEY: customer_id, CUSTOMER_SORT_KEY: record})
+def customer_key(customer_id: str, record: str) -> AttributeValues:
+    return marshal({CUSTOMER_PARTITION_KEY: customer_id, CUSTOMER_SORT_KEY: record})
 
 
 def profile_item(profile: CustomerProfile) -> dict[str, Any]:
@@ -114,7 +117,7 @@ class DynamoDBIdentityMap:
     def resolve(self, identifier: str) -> str | None:
         # Consistent: a channel that has just written an e-mail finds it at once.
         response = self._client.get_item(
-            TableName=self._table, Key=_marshal({IDENTITY_PARTITION_KEY: identifier}), ConsistentRead=True
+            TableName=self._table, Key=marshal({IDENTITY_PARTITION_KEY: identifier}), ConsistentRead=True
         )
         item = response.get("Item")
         return str(_unmarshal(item)[IDENTITY_CUSTOMER_ATTRIBUTE]) if item else None
@@ -126,7 +129,7 @@ class DynamoDBIdentityMap:
             IndexName=IDENTITY_BY_CUSTOMER_INDEX,
             KeyConditionExpression="#customer = :customer",
             ExpressionAttributeNames={"#customer": IDENTITY_CUSTOMER_ATTRIBUTE},
-            ExpressionAttributeValues=_marshal({":customer": customer_id}),
+            ExpressionAttributeValues=marshal({":customer": customer_id}),
         )
         return frozenset(item[IDENTITY_PARTITION_KEY]["S"] for page in pages for item in page["Items"])
 
@@ -142,7 +145,7 @@ class DynamoDBCustomerRepository:
             TableName=self._customers,
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": CUSTOMER_PARTITION_KEY},
-            ExpressionAttributeValues=_marshal({":pk": customer_id}),
+            ExpressionAttributeValues=marshal({":pk": customer_id}),
             ConsistentRead=True,
         )
         records = {item[CUSTOMER_SORT_KEY]["S"]: _unmarshal(item) for item in response["Items"]}
@@ -168,14 +171,14 @@ class DynamoDBCustomerRepository:
         remove_links: Collection[str] = (),
     ) -> None:
         customer_id = profile.customer_id
-        put_profile: dict[str, Any] = {"TableName": self._customers, "Item": _marshal(profile_item(profile))}
+        put_profile: dict[str, Any] = {"TableName": self._customers, "Item": marshal(profile_item(profile))}
         if expected_version is None:
             put_profile["ConditionExpression"] = "attribute_not_exists(#pk)"
             put_profile["ExpressionAttributeNames"] = {"#pk": CUSTOMER_PARTITION_KEY}
         else:
             put_profile["ConditionExpression"] = "#version = :expected"
             put_profile["ExpressionAttributeNames"] = {"#version": "version"}
-            put_profile["ExpressionAttributeValues"] = _marshal({":expected": expected_version})
+            put_profile["ExpressionAttributeValues"] = marshal({":expected": expected_version})
         items: list[dict[str, Any]] = [{"Put": put_profile}]
         # Why each transaction item can fail, in order, to name the error from CancellationReasons.
         failures: list[Exception] = [
@@ -186,7 +189,7 @@ class DynamoDBCustomerRepository:
                 {
                     "ConditionCheck": {
                         "TableName": self._customers,
-                        "Key": _key(customer_id, ERASURE_RECORD),
+                        "Key": customer_key(customer_id, ERASURE_RECORD),
                         "ConditionExpression": "attribute_not_exists(#pk)",
                         "ExpressionAttributeNames": {"#pk": CUSTOMER_PARTITION_KEY},
                     }
@@ -198,7 +201,7 @@ class DynamoDBCustomerRepository:
                 {
                     "Put": {
                         "TableName": self._identities,
-                        "Item": _marshal(identity_item(link)),
+                        "Item": marshal(identity_item(link)),
                         **self._ours(customer_id),
                     }
                 }
@@ -229,9 +232,9 @@ class DynamoDBCustomerRepository:
             ConflictError("the identity map changed meanwhile: retry", field=identifier_kind(key)) for key in last
         ]
         items += [
-            {"Delete": {"TableName": self._customers, "Key": _key(customer_id, PROFILE_RECORD)}},
-            {"Delete": {"TableName": self._customers, "Key": _key(customer_id, LIVE_STATE_RECORD)}},
-            {"Put": {"TableName": self._customers, "Item": _marshal(erasure_item(record))}},
+            {"Delete": {"TableName": self._customers, "Key": customer_key(customer_id, PROFILE_RECORD)}},
+            {"Delete": {"TableName": self._customers, "Key": customer_key(customer_id, LIVE_STATE_RECORD)}},
+            {"Put": {"TableName": self._customers, "Item": marshal(erasure_item(record))}},
         ]
         self._transact(items, failures)
 
@@ -243,13 +246,13 @@ class DynamoDBCustomerRepository:
                 "#identifier": IDENTITY_PARTITION_KEY,
                 "#customer": IDENTITY_CUSTOMER_ATTRIBUTE,
             },
-            "ExpressionAttributeValues": _marshal({":customer": customer_id}),
+            "ExpressionAttributeValues": marshal({":customer": customer_id}),
         }
 
     def _delete_link(self, key: str, customer_id: str) -> dict[str, Any]:
         return {
             "TableName": self._identities,
-            "Key": _marshal({IDENTITY_PARTITION_KEY: key}),
+            "Key": marshal({IDENTITY_PARTITION_KEY: key}),
             **self._ours(customer_id),
         }
 

@@ -33,18 +33,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from eligibility.scoring import ScoringUnavailable, invoke_json
-from omni_domain.constants import (
-    CUSTOMER_PARTITION_KEY,
-    CUSTOMER_SORT_KEY,
-    LIVE_STATE_RECORD,
-    RESCORE_EXPIRY_ATTRIBUTE,
-    RESCORE_PARTITION_KEY,
-)
+from omni_domain.constants import LIVE_STATE_RECORD, RESCORE_EXPIRY_ATTRIBUTE, RESCORE_PARTITION_KEY
+from omni_domain.dynamodb_store import customer_key, marshal
 from rescorer.events import trailing_message
 from rescorer.ports import ModelScores, StaleStateError, TrailingRescore
 
@@ -54,12 +48,7 @@ PENDING = "pending"
 UNVERSIONED_MODEL = "unversioned"
 MODEL_VERSION_MAX_LENGTH = 128
 SCORE_DIGITS = 6
-_serializer = TypeSerializer()
 _timestamp = TypeAdapter(datetime)
-
-
-def _marshal(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
 def _conditional_check_failed(error: ClientError) -> bool:
@@ -94,10 +83,10 @@ class DynamoDBDebouncer:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=_marshal(item),
+                Item=marshal(item),
                 ConditionExpression="attribute_not_exists(#pk) OR #claimed <= :cutoff",
                 ExpressionAttributeNames={"#pk": RESCORE_PARTITION_KEY, "#claimed": CLAIMED_AT},
-                ExpressionAttributeValues=_marshal({":cutoff": claimed_at - int(window.total_seconds() * 1000)}),
+                ExpressionAttributeValues=marshal({":cutoff": claimed_at - int(window.total_seconds() * 1000)}),
             )
         except ClientError as error:
             if _conditional_check_failed(error):
@@ -109,10 +98,10 @@ class DynamoDBDebouncer:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                Key=marshal({RESCORE_PARTITION_KEY: customer_id}),
                 ConditionExpression="#claimed = :claimed",
                 ExpressionAttributeNames={"#claimed": CLAIMED_AT},
-                ExpressionAttributeValues=_marshal({":claimed": _epoch_ms(claimed_at)}),
+                ExpressionAttributeValues=marshal({":claimed": _epoch_ms(claimed_at)}),
             )
         except ClientError as error:
             if not _conditional_check_failed(error):  # another claim replaced ours: it stays
@@ -122,12 +111,12 @@ class DynamoDBDebouncer:
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                Key=marshal({RESCORE_PARTITION_KEY: customer_id}),
                 UpdateExpression="SET #pending = :true",
                 # attribute_exists: never creates a claim (the condition refuses a missing item).
                 ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#pending)",
                 ExpressionAttributeNames={"#pk": RESCORE_PARTITION_KEY, "#pending": PENDING},
-                ExpressionAttributeValues=_marshal({":true": True}),
+                ExpressionAttributeValues=marshal({":true": True}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -140,11 +129,11 @@ class DynamoDBDebouncer:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_marshal({RESCORE_PARTITION_KEY: customer_id}),
+                Key=marshal({RESCORE_PARTITION_KEY: customer_id}),
                 UpdateExpression="REMOVE #pending",
                 ConditionExpression="#claimed = :claimed",
                 ExpressionAttributeNames={"#pending": PENDING, "#claimed": CLAIMED_AT},
-                ExpressionAttributeValues=_marshal({":claimed": _epoch_ms(claimed_at)}),
+                ExpressionAttributeValues=marshal({":claimed": _epoch_ms(claimed_at)}),
             )
         except ClientError as error:
             if not _conditional_check_failed(error):  # another claim replaced ours: it is not pending
@@ -180,7 +169,7 @@ class DynamoDBPropensityWriter:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_marshal({CUSTOMER_PARTITION_KEY: customer_id, CUSTOMER_SORT_KEY: LIVE_STATE_RECORD}),
+                Key=customer_key(customer_id, LIVE_STATE_RECORD),
                 UpdateExpression=(
                     "SET #state.#propensity = :scores, #state.#model = :model, #state.#scored_at = :stamp,"
                     " #state.#updated_at = :stamp, #version = #version + :one"
@@ -194,7 +183,7 @@ class DynamoDBPropensityWriter:
                     "#updated_at": "updated_at",
                     "#version": "version",
                 },
-                ExpressionAttributeValues=_marshal(
+                ExpressionAttributeValues=marshal(
                     {
                         ":scores": {
                             product: Decimal(str(round(score, SCORE_DIGITS))) for product, score in scores.items()
