@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from connect_offers.offers import is_customer_id
 from eligibility.advice import Advice, advise
 from eligibility.decisions import EligibilityService, NoActiveRuleSetError
 from omni_domain.errors import NotFoundError
-from omni_domain.models import Channel
+from omni_domain.models import Channel, is_customer_id
 
 CHANNEL: Channel = "contact_centre"  # marketing actions need marketing consent for calls
 FALLBACK_SCRIPT = "No recommendation available: handle the request as usual."

@@ -19,11 +19,11 @@ from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connect_next_action.answer import NextActionAnswer, next_action_answer, unavailable
-from connect_offers.offers import is_customer_id
 from eligibility.contact_centre import contact_centre_service
 from eligibility.decisions import EligibilityService
 from eligibility.observability import count_decision
 from omni_domain.constants import ENV_SERVICE_NAME, NEXT_ACTION_SERVICE
+from omni_domain.models import is_customer_id
 
 logger = Logger(service=os.environ.get(ENV_SERVICE_NAME, NEXT_ACTION_SERVICE))
 metrics = Metrics()

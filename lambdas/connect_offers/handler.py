@@ -18,12 +18,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connect_offers.offers import OfferAnswer, check_offer, is_customer_id, unavailable
+from connect_offers.offers import OfferAnswer, check_offer, unavailable
 from eligibility.constants import OFFER_CHECK_SERVICE
 from eligibility.contact_centre import contact_centre_service
 from eligibility.decisions import EligibilityService
 from eligibility.observability import count_decision
 from omni_domain.constants import ENV_SERVICE_NAME
+from omni_domain.models import is_customer_id
 
 logger = Logger(service=os.environ.get(ENV_SERVICE_NAME, OFFER_CHECK_SERVICE))
 metrics = Metrics()

@@ -8,18 +8,16 @@ no active rule set, or any fault answers "false" with a short reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from eligibility.decisions import DecisionRecord, EligibilityService, NoActiveRuleSetError
 from eligibility.rules import Target
 from omni_domain.errors import NotFoundError
-from omni_domain.models import CUSTOMER_ID_PATTERN
+from omni_domain.models import is_customer_id
 
 MAX_REASON_LENGTH = 256  # far below Connect's 32 KB answer limit
 Outcome = Literal["eligible", "not-eligible", "unknown-customer", "no-offer", "no-rules", "failed"]
-_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -32,10 +30,6 @@ class OfferAnswer:
 def _answer(outcome: Outcome, reason: str, record: DecisionRecord | None = None) -> OfferAnswer:
     eligible = "true" if outcome == "eligible" else "false"
     return OfferAnswer({"eligible": eligible, "reason": reason[:MAX_REASON_LENGTH]}, outcome, record)
-
-
-def is_customer_id(value: str) -> bool:
-    return _CUSTOMER_ID.match(value) is not None
 
 
 def check_offer(service: EligibilityService, customer_id: str, *, product: str, decision_id: str) -> OfferAnswer:

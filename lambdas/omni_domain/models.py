@@ -8,6 +8,7 @@ request is an error instead of silently stored data.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -17,10 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from omni_domain.identifiers import IdentifierKind
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 Channel = Literal["web", "app", "store", "contact_centre", "email", "sms", "push"]
 Purpose = Literal["marketing", "personalisation", "analytics", "third_party_sharing"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def is_customer_id(value: str) -> bool:
+    """Whether `value` is a well-formed customer id (callers neither look up nor log anything else)."""
+    return _CUSTOMER_ID.match(value) is not None
 
 
 class _Model(BaseModel):
