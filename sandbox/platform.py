@@ -559,7 +559,7 @@ class LocalPlatform:
         fn = self.function(handler_path)
         sources = []
         for mapping in self.resources(EVENT_SOURCE_TYPE):
-            if mapping.stack != fn.stack or fn.logical_id not in self._function_ids(
+            if mapping.stack != fn.stack or fn.logical_id not in self.function_ids(
                 mapping.stack, mapping.properties.get("FunctionName")
             ):
                 continue
@@ -576,8 +576,11 @@ class LocalPlatform:
             )
         return sources
 
-    def _function_ids(self, stack: str, expression: Any) -> list[str]:
-        """The Lambda functions an expression (a function, version or alias reference) points at."""
+    def function_ids(self, stack: str, expression: Any) -> list[str]:
+        """The Lambda functions an expression (a function, version or alias reference) points at, each once."""
+        return list(dict.fromkeys(self._referenced_functions(stack, expression)))
+
+    def _referenced_functions(self, stack: str, expression: Any) -> list[str]:
         ids = []
         for logical_id in self.resolver.referenced_ids(expression):
             resource = self.templates.stacks[stack]["Resources"].get(logical_id)
@@ -586,8 +589,8 @@ class LocalPlatform:
             if resource["Type"] == FUNCTION_TYPE:
                 ids.append(logical_id)
             elif resource["Type"] in (ALIAS_TYPE, VERSION_TYPE):
-                ids += self._function_ids(stack, resource["Properties"].get("FunctionName"))
-                ids += self._function_ids(stack, resource["Properties"].get("FunctionVersion"))
+                ids += self._referenced_functions(stack, resource["Properties"].get("FunctionName"))
+                ids += self._referenced_functions(stack, resource["Properties"].get("FunctionVersion"))
         return ids
 
     def context_for(self, handler_path: str) -> LambdaContext:
@@ -886,7 +889,7 @@ class LocalPlatform:
             events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "sandbox", "Arn": self._inbox_arn(inbox)}])
         handlers = []
         for target in targets:
-            for logical_id in self._function_ids(stack, target.get("Arn")):
+            for logical_id in self.function_ids(stack, target.get("Arn")):
                 handlers.append(self.templates.resource(stack, logical_id).properties.get("Handler", ""))
         self.rules.append(
             RuleRoute(

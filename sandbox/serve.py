@@ -42,8 +42,6 @@ DEFAULT_PORT = 8080
 REST_API_TYPE = "AWS::ApiGateway::RestApi"
 RESOURCE_TYPE = "AWS::ApiGateway::Resource"
 METHOD_TYPE = "AWS::ApiGateway::Method"
-ALIAS_TYPES = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
-FUNCTION_TYPE = "AWS::Lambda::Function"
 JSON = "application/json"
 
 # A few customers and a rule set, written through the APIs themselves, so a first curl has something to read.
@@ -144,7 +142,7 @@ def api_routes(platform: LocalPlatform) -> list[Route]:
         integration = method.properties.get("Integration") or {}
         if http_method == "OPTIONS" or integration.get("Type") != "AWS_PROXY":
             continue
-        function_ids = _function_ids(platform, stack, integration.get("Uri"))
+        function_ids = platform.function_ids(method.stack, integration.get("Uri"))
         if len(function_ids) != 1:
             raise ServeError(f"{method.stack}/{method.logical_id}: the integration names {len(function_ids)} functions")
         handler = handlers.get((method.stack, function_ids[0]))
@@ -155,17 +153,6 @@ def api_routes(platform: LocalPlatform) -> list[Route]:
     _refuse_clashes(routes)
     # Literal segments before parameters (as API Gateway prefers), then a stable order.
     return sorted(routes, key=lambda r: (r.resource.count("{"), r.resource, r.method))
-
-
-def _function_ids(platform: LocalPlatform, stack: Mapping[str, Any], expression: Any) -> list[str]:
-    ids: list[str] = []
-    for logical_id in platform.resolver.referenced_ids(expression):
-        resource = stack.get(logical_id) or {}
-        if resource.get("Type") == FUNCTION_TYPE:
-            ids.append(logical_id)
-        elif resource.get("Type") in ALIAS_TYPES:
-            ids += _function_ids(platform, stack, resource.get("Properties", {}).get("FunctionName"))
-    return list(dict.fromkeys(ids))
 
 
 def _resource_path(platform: LocalPlatform, stack: Mapping[str, Any], reference: Any) -> str:
