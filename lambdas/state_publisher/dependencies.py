@@ -15,17 +15,14 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
-from omni_domain.constants import (
-    IDEMPOTENCY_EXPIRY_ATTRIBUTE,
-    IDEMPOTENCY_PARTITION_KEY,
-    STATE_PUBLISHER_TIMEOUT_SECONDS,
-)
+from omni_domain.constants import IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION_KEY
 from state_publisher.aws import EventBridgeChangePublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.settings import PublisherSettings
 
-# botocore's defaults (60 s to connect, 60 s to read, legacy retries) outlast the function's 30 s timeout: one
-# hung call would time the invocation out, failing the whole batch with in-progress idempotency claims held.
+# botocore's defaults (60 s to connect, 60 s to read, legacy retries) outlast the function's 30 s timeout
+# (STATE_PUBLISHER_TIMEOUT_SECONDS, which the stack deploys): one hung call would time the invocation out,
+# failing the whole batch with in-progress idempotency claims held.
 # A PutEvents or an idempotency read/write answers in tens of milliseconds. A published record makes three calls
 # in a row: the idempotency in-progress write, PutEvents, the idempotency completion. Each call is at most
 # CALL_ATTEMPTS attempts of (1 s to connect + 2 s to read) with one standard-mode (jittered) backoff of at most
@@ -39,7 +36,6 @@ READ_TIMEOUT_SECONDS = 2
 CALL_ATTEMPTS = 2
 MAX_RETRY_BACKOFF_SECONDS = 1  # standard mode's first backoff: rand(0, 1) x 1 s (throttling), 50 ms otherwise
 CALLS_PER_PUBLISHED_RECORD = 3
-FUNCTION_TIMEOUT_SECONDS = STATE_PUBLISHER_TIMEOUT_SECONDS  # the stack deploys the same constant
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from omni_domain.constants import STATE_PUBLISHER_TIMEOUT_SECONDS
 from state_publisher import dependencies
 from state_publisher.dependencies import CLIENT_CONFIG
 
@@ -17,4 +18,4 @@ def test_a_published_records_three_calls_fit_the_function_timeout_with_margin() 
     three_calls = dependencies.CALLS_PER_PUBLISHED_RECORD * dependencies.worst_case_call_seconds()
     assert dependencies.worst_case_call_seconds() == 7
     assert three_calls == 21
-    assert three_calls <= dependencies.FUNCTION_TIMEOUT_SECONDS - 5
+    assert three_calls <= STATE_PUBLISHER_TIMEOUT_SECONDS - 5
