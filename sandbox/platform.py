@@ -721,6 +721,16 @@ class LocalPlatform:
             raise SandboxError(f"rule {route.name} has no targets")
         return self._read_inbox(route.inbox)
 
+    def deliveries_to(self, handler_path: str) -> tuple[str, list[dict[str, Any]]] | None:
+        """The first rule with a Lambda target running this handler, and the events it matched since the last call.
+
+        None when no rule delivers to the handler at this stage.
+        """
+        for route in self.rules:
+            if handler_path in route.target_handlers and route.inbox is not None:
+                return route.name, self._read_inbox(route.inbox)
+        return None
+
     def _read_inbox(self, group: str) -> list[dict[str, Any]]:
         paginator = self.client("logs").get_paginator("filter_log_events")
         events = [event for page in paginator.paginate(logGroupName=group) for event in page["events"]]

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.context import GoldenCustomer, RunContext
+from sandbox.platform import SandboxError
 from sandbox.steps import journeys
 
 ALERT_ROUTER = "alert_router.handler.lambda_handler"
@@ -157,13 +158,16 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> AlertResult:
         _announce(
             context, alarm_name=alarm_name, alarm=alarm, recent=recent, lower=lower, upper=upper, period=period, now=now
         )
-        route = next(rule for rule in platform.rules if ALERT_ROUTER in rule.target_handlers)
-        for delivered in platform.rule_deliveries(route.name):
+        routed = platform.deliveries_to(ALERT_ROUTER)
+        if routed is None:
+            raise SandboxError(f"no rule delivers to {ALERT_ROUTER}")
+        rule_name, deliveries = routed
+        for delivered in deliveries:
             outcomes.append(platform.invoke(ALERT_ROUTER, delivered))
         for arn in platform.topic_taps:
             for note in platform.topic_messages(arn.rsplit(":", 1)[-1]):
                 topic, subject, message = arn.rsplit(":", 1)[-1], note.get("Subject"), note.get("Message")
-        say(f"rule {route.name} -> alert router -> topic {topic or '(none)'}")
+        say(f"rule {rule_name} -> alert router -> topic {topic or '(none)'}")
     watch = next(
         w
         for w in platform.config.environment.alerts.watches

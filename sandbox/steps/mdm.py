@@ -28,6 +28,7 @@ from omni_domain.constants import (
 )
 from omni_domain.identifiers import identifier_key
 from sandbox.context import GoldenCustomer, RunContext
+from sandbox.platform import SandboxError
 
 LOADER_HANDLER = "mdm_loader.handler.lambda_handler"
 # The source systems the sandbox's customers come from (the generator knows a fourth, loyalty).
@@ -82,11 +83,14 @@ def run(context: RunContext) -> MdmResult:
 
     run_id = new_run_id(context.now)
     key = _publish(context, result, run_id)
-    route = next(rule for rule in platform.rules if LOADER_HANDLER in rule.target_handlers)
+    routed = platform.deliveries_to(LOADER_HANDLER)
+    if routed is None:
+        raise SandboxError(f"no rule delivers to {LOADER_HANDLER}")
+    rule_name, deliveries = routed
     summaries = []
-    for delivered in platform.rule_deliveries(route.name):
+    for delivered in deliveries:
         summaries.append(platform.invoke(LOADER_HANDLER, delivered))
-    say(f"rule {route.name} delivered {len(summaries)} manifest event(s) to the loader")
+    say(f"rule {rule_name} delivered {len(summaries)} manifest event(s) to the loader")
     resolvable, unresolvable, profiles = _check_resolution(context, result)
     say(f"{resolvable:,} golden ids resolve through the identity map, {unresolvable} do not")
     biggest = max(result.golden_records, key=lambda record: len(record.survived.members))
@@ -103,7 +107,7 @@ def run(context: RunContext) -> MdmResult:
         identity_links=len(result.links.links),
         ambiguous_identifiers=len(result.links.ambiguous),
         run_key=key,
-        rule=route.name,
+        rule=rule_name,
         loader_summaries=summaries,
         golden_ids_resolvable=resolvable,
         golden_ids_unresolvable=unresolvable,

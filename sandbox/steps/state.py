@@ -93,10 +93,9 @@ def run(context: RunContext) -> StateChangesResult:
 
     rule_name, deliveries, outcomes = None, 0, Counter[str]()
     notes = []
-    rescore_rules = [rule for rule in platform.rules if RESCORER in rule.target_handlers]
-    if rescore_rules and platform.has_function(RESCORER):
-        rule_name = rescore_rules[0].name
-        delivered = platform.rule_deliveries(rule_name)
+    routed = platform.deliveries_to(RESCORER)
+    if routed is not None:
+        rule_name, delivered = routed
         deliveries = len(delivered)
         for event in delivered[:RESCORE_SAMPLE]:
             answer = platform.invoke(RESCORER, event)
