@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from state_publisher.dependencies import current
 from state_publisher.observability import logger, metrics, record_batch
-from state_publisher.processor import CustomerOrderedProcessor
+from state_publisher.processor import publish_batch
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    fanout = current()
-    report = fanout.start_batch(context)
-    processor = CustomerOrderedProcessor()
-    response = process_partial_response(event=event, record_handler=fanout.handle, processor=processor, context=context)
+    response, report, processor = publish_batch(current(), event, context)
     record_batch(len(event.get("Records", [])), report, processor)
     return response

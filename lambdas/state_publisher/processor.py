@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from state_publisher.decoding import customer_of
+from state_publisher.fanout import FanOutReport, StateFanOut
 
 
 class HeldBackError(Exception):
@@ -57,3 +60,15 @@ class CustomerOrderedProcessor(BatchProcessor):
 
     def failed_count(self) -> int:
         return len(self.fail_messages)
+
+
+def publish_batch(
+    fanout: StateFanOut, event: dict[str, Any], context: LambdaContext
+) -> tuple[PartialItemFailureResponse, FanOutReport, CustomerOrderedProcessor]:
+    """One stream batch through the fan-out, in customer order: the partial-failure response, the fan-out's
+    counts and the processor (its failures). `context` bounds the idempotency claims (the function's own, or the
+    redrive's stand-in)."""
+    report = fanout.start_batch(context)
+    processor = CustomerOrderedProcessor()
+    response = process_partial_response(event=event, record_handler=fanout.handle, processor=processor, context=context)
+    return response, report, processor

@@ -40,7 +40,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,7 +47,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from state_publisher.changes import state_change
 from state_publisher.decoding import InvalidStreamRecordError, decode_change
 from state_publisher.fanout import StateFanOut
-from state_publisher.processor import CustomerOrderedProcessor
+from state_publisher.processor import publish_batch
 
 # The error codes of GetShardIterator/GetRecords that mean the records are gone: trimmed after 24 hours, or the
 # shard itself deleted (a closed shard is removed once its records have all expired).
@@ -269,9 +268,7 @@ def publish_through(fanout: StateFanOut) -> BatchPublisher:
     """The function's own path: the ordered batch processor over the fan-out and its idempotency table."""
 
     def publish(event: dict[str, Any]) -> BatchOutcome:
-        report = fanout.start_batch(cast(LambdaContext, _ClaimWindow()))
-        processor = CustomerOrderedProcessor()
-        response = process_partial_response(event=event, record_handler=fanout.handle, processor=processor)
+        response, report, _ = publish_batch(fanout, event, cast(LambdaContext, _ClaimWindow()))
         return BatchOutcome(report.published, report.replayed, report.unchanged, len(response["batchItemFailures"]))
 
     return publish
