@@ -70,9 +70,6 @@ def marshal(item: Mapping[str, Any]) -> AttributeValues:
     return {name: _serializer.serialize(value) for name, value in item.items()}
 
 
-_marshal = marshal  # tests/lambdas/omni_domain/test_stores.py still imports the private name
-
-
 def _unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 

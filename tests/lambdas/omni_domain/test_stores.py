@@ -12,8 +12,8 @@ from omni_domain.constants import ENV_CUSTOMER_TABLE, ENV_IDENTITY_TABLE
 from omni_domain.dynamodb_store import (
     DynamoDBCustomerRepository,
     DynamoDBIdentityMap,
-    _marshal,
     live_state_item,
+    marshal,
 )
 from omni_domain.errors import ConflictError, VersionConflictError
 from omni_domain.identity_map import identity_item, new_link
@@ -51,14 +51,14 @@ class Stores:
         if self.client is None:
             self._memory_map.put(link)
         else:
-            self.client.put_item(TableName=TABLES[ENV_IDENTITY_TABLE], Item=_marshal(identity_item(link)))
+            self.client.put_item(TableName=TABLES[ENV_IDENTITY_TABLE], Item=marshal(identity_item(link)))
 
     def put_live_state(self, customer_id: str, state: LiveState) -> None:
         if self.client is None:
             self._memory.put_live_state(customer_id, state)
         else:
             self.client.put_item(
-                TableName=TABLES[ENV_CUSTOMER_TABLE], Item=_marshal(live_state_item(customer_id, state))
+                TableName=TABLES[ENV_CUSTOMER_TABLE], Item=marshal(live_state_item(customer_id, state))
             )
 
 
