@@ -34,7 +34,7 @@ from omni_domain.constants import CUSTOMER_SORT_KEY, LIVE_STATE_RECORD
 from omni_domain.customer_events import InvalidEventError, parse_event
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.events import kinesis_event
-from sandbox.platform import EventSource
+from sandbox.platform import EventSource, LocalPlatform
 
 PROCESSOR = "event_processor.handler.lambda_handler"
 PUT_RECORDS_LIMIT = 500
@@ -252,6 +252,7 @@ def consume(context: RunContext, tally: StreamTally) -> None:
     kinesis = platform.client("kinesis")
     stream = platform.stream("customer-events")
     stream_arn = platform.stream_arn("customer-events")
+    failure_queue = _on_failure_queue(platform, mapping)
     if not context.shard_iterators:  # the first poll: from the mapping's starting position
         for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
             context.shard_iterators[shard["ShardId"]] = kinesis.get_shard_iterator(
@@ -266,7 +267,7 @@ def consume(context: RunContext, tally: StreamTally) -> None:
             if not response["Records"]:
                 break
             tally.read_back.update(record["SequenceNumber"] for record in response["Records"])
-            _deliver(context, response["Records"], Poll(mapping, shard_id, stream_arn), tally)
+            _deliver(context, response["Records"], Poll(mapping, shard_id, stream_arn, failure_queue), tally)
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ class Poll:
     mapping: EventSource
     shard_id: str
     stream_arn: str
+    on_failure_queue: str | None  # the mapping's on-failure destination (None: the mapping has none)
 
 
 def _deliver(context: RunContext, records: list[dict[str, Any]], poll: Poll, tally: StreamTally) -> None:
@@ -355,10 +357,8 @@ def _add(tally: StreamTally, report: Any) -> None:
 def _on_failure(context: RunContext, batch: list[dict[str, Any]], poll: Poll, attempts: int) -> None:
     """Lambda's on-failure record of an exhausted Kinesis batch, sent to the mapping's on-failure destination."""
     platform = context.platform
-    destination = poll.mapping.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-    if destination is None:
+    if poll.on_failure_queue is None:
         return  # no destination: Lambda discards the batch (and "no event lost" fails: nothing records it)
-    arn = str(platform.resolver.resolve(destination, platform.function(PROCESSOR).stack))
     arrivals = [_stamp(record.get("ApproximateArrivalTimestamp")) for record in batch]
     record = {
         "requestContext": {
@@ -380,7 +380,7 @@ def _on_failure(context: RunContext, batch: list[dict[str, Any]], poll: Poll, at
             "streamArn": poll.stream_arn,
         },
     }
-    platform.client("sqs").send_message(QueueUrl=platform.queue_url_of(arn), MessageBody=json.dumps(record))
+    platform.client("sqs").send_message(QueueUrl=poll.on_failure_queue, MessageBody=json.dumps(record))
 
 
 def _stamp(value: Any) -> str:
@@ -391,7 +391,10 @@ def _stamp(value: Any) -> str:
 def on_failure_queue(context: RunContext) -> str | None:
     """The queue of the event source mapping's on-failure destination (None: the mapping has none)."""
     platform = context.platform
-    mapping = platform.event_sources(PROCESSOR)[0]
+    return _on_failure_queue(platform, platform.event_sources(PROCESSOR)[0])
+
+
+def _on_failure_queue(platform: LocalPlatform, mapping: EventSource) -> str | None:
     destination = mapping.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
     if destination is None:
         return None
