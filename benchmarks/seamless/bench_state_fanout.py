@@ -24,7 +24,6 @@ event source mapping polling, no network).
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import io
 import json
@@ -49,6 +48,7 @@ from omni_domain.constants import (
     ENV_EVENT_STREAM,
     STATE_CHANGE_SOURCE,
 )
+from sandbox.events import kinesis_event
 from tests.lambdas.conftest import REGION, TABLES, FakeLambdaContext, create_tables
 
 STREAM = "bench-customer-events"
@@ -169,25 +169,9 @@ class World:
         self.kinesis.put_record(StreamName=STREAM, Data=json.dumps(event).encode(), PartitionKey=event["event_id"])
         response = self.kinesis.get_records(ShardIterator=self.kinesis_iterator, Limit=100)
         self.kinesis_iterator = response["NextShardIterator"]
-        return {"Records": [self._kinesis_record(record) for record in response["Records"]]}
-
-    def _kinesis_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": record["SequenceNumber"],
-                "data": base64.b64encode(record["Data"]).decode(),
-                "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"shardId-000000000000:{record['SequenceNumber']}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/event-processor",
-            "awsRegion": REGION,
-            "eventSourceARN": self.stream_arn,
-        }
+        return kinesis_event(
+            response["Records"], stream_arn=self.stream_arn, region=REGION, shard_id="shardId-000000000000"
+        )
 
     def table_changes(self) -> dict[str, Any]:
         """The customer table's new stream records, as Lambda's DynamoDB stream event."""
