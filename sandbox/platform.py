@@ -119,9 +119,7 @@ class RuleRoute:
     name: str
     bus: str
     pattern: Mapping[str, Any] | None
-    schedule: str | None
     inbox: str | None  # the log group standing in for the targets (None: the rule has no targets)
-    target_arns: tuple[str, ...]
     target_handlers: tuple[str, ...]  # handler paths of the Lambda targets
 
 
@@ -133,7 +131,6 @@ class EventSource:
     source_arn: str
     batch_size: int
     starting_position: str | None
-    report_batch_item_failures: bool
     properties: Mapping[str, Any]
 
 
@@ -148,7 +145,6 @@ class LambdaContext:
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
-    log_stream_name: str = "sandbox"
     _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
@@ -477,21 +473,11 @@ class LocalPlatform:
     def table(self, key: str) -> str:
         return self.name_of(self.find(key, *TABLE_TYPES))
 
-    def table_stream_arn(self, key: str) -> str:
-        resource = self.find(key, *TABLE_TYPES)
-        arn = self.resolver.attributes(*resource.key).get("StreamArn")
-        if not arn:
-            raise SandboxError(f"table {self.name_of(resource)} has no stream in the templates")
-        return arn
-
     def stream(self, key: str) -> str:
         return self.name_of(self.find(key, STREAM_TYPE))
 
     def stream_arn(self, key: str) -> str:
         return self.attribute(self.find(key, STREAM_TYPE), "Arn")
-
-    def queue_url(self, key: str) -> str:
-        return self.attribute(self.find(key, QUEUE_TYPE), "QueueUrl")
 
     def bus(self, key: str) -> str:
         return self.name_of(self.find(key, BUS_TYPE))
@@ -570,7 +556,6 @@ class LocalPlatform:
                     source_arn=str(self.resolver.resolve(props.get("EventSourceArn"), mapping.stack)),
                     batch_size=int(props.get("BatchSize", 100)),
                     starting_position=props.get("StartingPosition"),
-                    report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
                     properties=props,
                 )
             )
@@ -908,9 +893,7 @@ class LocalPlatform:
                 name=name,
                 bus=bus,
                 pattern=pattern,
-                schedule=props.get("ScheduleExpression"),
                 inbox=inbox,
-                target_arns=tuple(str(self.resolver.resolve(t.get("Arn"), stack)) for t in targets),
                 target_handlers=tuple(dict.fromkeys(h for h in handlers if h)),
             )
         )

@@ -47,7 +47,6 @@ class CallResult:
     queue: str | None
     end_reason: str
     functions: list[str]
-    seconds: float
 
 
 def flow_functions(platform: LocalPlatform, flows: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
@@ -121,7 +120,6 @@ def _business_hour(context: RunContext, hours: HoursOfOperation) -> datetime:
 
 def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
     say = context.progress.step("call")
-    started = context.progress.elapsed
     platform = context.platform
     manifest = load_manifest()
     flows = {key: manifest.load_flow(key) for key in manifest.flows}
@@ -154,5 +152,4 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
         queue=trace.queue,
         end_reason=str(trace.end_reason),
         functions=[functions[placeholder] for placeholder in placeholders],
-        seconds=context.progress.elapsed - started,
     )

@@ -57,12 +57,9 @@ class StreamTally:
     erased_skipped: int = 0
     provisional_ids: int = 0
     state_writes: int = 0
-    write_conflicts: int = 0
-    invalid_reasons: Counter[str] = field(default_factory=Counter)
     triggers: Counter[str] = field(default_factory=Counter)
     retried_records: int = 0  # records sent again (Lambda resends from the earliest failed record onward)
     failed_after_retries: int = 0  # records of batches sent to the on-failure destination
-    on_failure_records: int = 0  # on-failure records the poller sent
     counted_twice: int = 0  # settled records the handler saw again (a resend, or an exhausted batch's last attempt)
     read_back: set[str] = field(default_factory=set)  # sequence numbers read from the stream
     handler_seconds: float = 0.0
@@ -70,11 +67,6 @@ class StreamTally:
     @property
     def applied_total(self) -> int:
         return sum(self.applied.values())
-
-    @property
-    def settled(self) -> int:
-        """Records the handler reported done, over every attempt: applied, duplicates, erased, dead-lettered."""
-        return self.applied_total + self.duplicates + self.erased_skipped + self.dead_lettered
 
 
 @dataclass(frozen=True)
@@ -94,7 +86,6 @@ class JourneysResult:
     bus_events: Counter[str]
     sample_triggers: list[dict[str, Any]]
     events_per_second: float
-    seconds: float
 
     @property
     def accounted(self) -> int:
@@ -337,7 +328,6 @@ def _attempt(
     tally.counted_twice += len(settled_before)
     tally.failed_after_retries += len(batch)
     _on_failure(context, batch, poll, invocations)
-    tally.on_failure_records += 1
 
 
 def _add(tally: StreamTally, report: Any) -> None:
@@ -349,8 +339,6 @@ def _add(tally: StreamTally, report: Any) -> None:
     tally.erased_skipped += report.erased_skipped
     tally.provisional_ids += report.provisional_ids
     tally.state_writes += report.state_writes
-    tally.write_conflicts += report.write_conflicts
-    tally.invalid_reasons.update(report.invalid_reasons)
     tally.triggers.update(report.triggers)
 
 
@@ -431,7 +419,6 @@ def additive_in_ledgers(context: RunContext) -> tuple[int, int]:
 
 def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult:
     say = context.progress.step("journeys")
-    started = context.progress.elapsed
     platform = context.platform
     documents, journeys = generate(context, population, context.sizes.journeys)
     by_type: Counter[str] = Counter(json.loads(doc).get("event_type", "?") for doc in documents)
@@ -477,7 +464,6 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
         bus_events=on_bus,
         sample_triggers=samples,
         events_per_second=rate,
-        seconds=context.progress.elapsed - started,
     )
 
 

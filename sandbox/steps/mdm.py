@@ -52,20 +52,16 @@ class MdmResult:
     f1: float
     identity_links: int
     ambiguous_identifiers: int
-    run_key: str
     rule: str
-    loader_summaries: list[dict[str, Any]]
     golden_ids_resolvable: int
     golden_ids_unresolvable: int
     profiles_loaded: int
-    seconds: float
     population: list[GoldenCustomer] = field(repr=False, default_factory=list)
     sample_cluster: list[str] = field(default_factory=list)
 
 
 def run(context: RunContext) -> MdmResult:
     say = context.progress.step("mdm")
-    started = context.progress.elapsed
     platform = context.platform
     records = generate_customers(context.sizes.customers, seed=context.sizes.seed, systems=SANDBOX_SOURCE_SYSTEMS)
     truth = dict(zip(records["source_system"] + ":" + records["source_id"], records[TRUTH_COLUMN], strict=True))
@@ -82,7 +78,7 @@ def run(context: RunContext) -> MdmResult:
     say(f"{len(result.golden_records):,} golden records; {scores.summary()}")
 
     run_id = new_run_id(context.now)
-    key = _publish(context, result, run_id)
+    _publish(context, result, run_id)
     routed = platform.deliveries_to(LOADER_HANDLER)
     if routed is None:
         raise SandboxError(f"no rule delivers to {LOADER_HANDLER}")
@@ -106,20 +102,17 @@ def run(context: RunContext) -> MdmResult:
         f1=scores.f1,
         identity_links=len(result.links.links),
         ambiguous_identifiers=len(result.links.ambiguous),
-        run_key=key,
         rule=rule_name,
-        loader_summaries=summaries,
         golden_ids_resolvable=resolvable,
         golden_ids_unresolvable=unresolvable,
         profiles_loaded=profiles,
-        seconds=context.progress.elapsed - started,
         population=_population(context, result),
         sample_cluster=[f"{biggest.golden_id} <- {', '.join(biggest.survived.members)}"],
     )
 
 
-def _publish(context: RunContext, result: DedupeResult, run_id: str) -> str:
-    """Upload the run in the published layout under the MDM prefix, the manifest last; returns its key."""
+def _publish(context: RunContext, result: DedupeResult, run_id: str) -> None:
+    """Upload the run in the published layout under the MDM prefix, the manifest last."""
     local = context.workdir / "mdm"
     manifest = write_run(result, local, run_id)
     s3 = context.platform.client("s3")
@@ -127,7 +120,6 @@ def _publish(context: RunContext, result: DedupeResult, run_id: str) -> str:
     files = sorted(path for path in local.rglob("*") if path.is_file() and path != manifest)
     for path in [*files, manifest]:
         s3.put_object(Bucket=bucket, Key=MDM_PREFIX + path.relative_to(local).as_posix(), Body=path.read_bytes())
-    return MDM_PREFIX + manifest.relative_to(local).as_posix()
 
 
 def _curated_bucket_suffix(context: RunContext) -> str:

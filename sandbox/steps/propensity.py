@@ -50,7 +50,6 @@ class PropensityResult:
     model_version: str
     score_histogram: list[int]  # customers per score decile, 0-0.1 ... 0.9-1
     source_path: str
-    seconds: float
 
 
 def _product(context: RunContext) -> str:
@@ -107,7 +106,6 @@ def _offer_uptake(features: dict[str, Any], intent: float) -> float:
 
 def run(context: RunContext, population: list[GoldenCustomer]) -> PropensityResult:
     say = context.progress.step("propensity")
-    started = context.progress.elapsed
     platform = context.platform
     s3 = platform.client("s3")
     product = _product(context)
@@ -157,7 +155,6 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> PropensityResu
         model_version=served.version,
         score_histogram=[int(count) for count in histogram],
         source_path=options.source_path,
-        seconds=context.progress.elapsed - started,
     )
 
 

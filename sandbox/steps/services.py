@@ -72,8 +72,6 @@ class ServicesResult:
     rule_set_version: str
     calls: Counter[str]  # "GET /customers/{id} 200" -> count
     profile_reads: int
-    lookups_by_email: int
-    lookups_matching: int
     decisions: int
     eligible: int
     score_sources: Counter[str]
@@ -82,7 +80,6 @@ class ServicesResult:
     sample_decisions: list[dict[str, Any]]
     sample_actions: list[dict[str, Any]]
     mean_latency_ms: dict[str, float]
-    seconds: float
     errors: list[str] = field(default_factory=list)
 
 
@@ -127,7 +124,6 @@ class _Api:
 
 def run(context: RunContext, population: list[GoldenCustomer], product: str) -> ServicesResult:
     say = context.progress.step("services")
-    started = context.progress.elapsed
     rng = context.rng
     profiles, eligibility = _Api(context, PROFILES), _Api(context, ELIGIBILITY)
     errors: list[str] = []
@@ -198,8 +194,6 @@ def run(context: RunContext, population: list[GoldenCustomer], product: str) -> 
         rule_set_version=version,
         calls=profiles.calls + eligibility.calls,
         profile_reads=profile_reads,
-        lookups_by_email=len(with_email),
-        lookups_matching=matching,
         decisions=len(decisions),
         eligible=len(eligible),
         score_sources=Counter(str(decision.get("score_source")) for decision in decisions),
@@ -212,7 +206,6 @@ def run(context: RunContext, population: list[GoldenCustomer], product: str) -> 
             for api in (profiles, eligibility)
             for route, values in api.latency.items()
         },
-        seconds=context.progress.elapsed - started,
         errors=errors,
     )
 

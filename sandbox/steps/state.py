@@ -33,13 +33,10 @@ class StateChangesResult:
     published_on_bus: int
     by_record: Counter[str]
     changed_fields: Counter[str]
-    sample_change: dict[str, Any]
-    rescore_rule: str | None
     rescore_deliveries: int
     rescored: int
     rescore_outcomes: Counter[str]
     events_per_second: float
-    seconds: float
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,7 +63,6 @@ def _stream_records(context: RunContext, stream_arn: str, limit: int) -> list[li
 
 def run(context: RunContext) -> StateChangesResult:
     say = context.progress.step("state")
-    started = context.progress.elapsed
     platform = context.platform
     mapping = platform.event_sources(PUBLISHER)[0]
     stream_arn = mapping.source_arn
@@ -106,7 +102,6 @@ def run(context: RunContext) -> StateChangesResult:
         )
         if deliveries > RESCORE_SAMPLE:
             notes.append(f"rescorer run on the first {RESCORE_SAMPLE} of {deliveries} deliveries")
-    sample = arrived[-1]["detail"] if arrived else {}
     return StateChangesResult(
         stream_records=len(records),
         batches=batches,
@@ -114,12 +109,9 @@ def run(context: RunContext) -> StateChangesResult:
         published_on_bus=len(arrived),
         by_record=by_record,
         changed_fields=changed,
-        sample_change=sample,
-        rescore_rule=rule_name,
         rescore_deliveries=deliveries,
         rescored=sum(outcomes.values()),
         rescore_outcomes=outcomes,
         events_per_second=rate,
-        seconds=context.progress.elapsed - started,
         notes=notes,
     )

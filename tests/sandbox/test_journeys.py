@@ -90,7 +90,6 @@ def _run(context: RunContext, customers: list[str]) -> journeys.JourneysResult:
         bus_events=Counter(),
         sample_triggers=[],
         events_per_second=0.0,
-        seconds=0.0,
     )
 
 
