@@ -32,19 +32,19 @@ from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
 from infra.constructs.log_group import encrypted_log_group
 from infra.constructs.secure_queue import DeadLetterQueue
+from infra.powertools_layer import powertools_layer
 
 LAMBDA_ASSET_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # AWS's publisher account for the Powertools layers
 LIVE_ALIAS = "live"
 
 
 def powertools_layer_arn(version: int) -> str:
-    return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-python314-arm64:{version}"
-    )
+    # Name and publisher (AWS's Powertools account) come from the layer record, the file that
+    # also says which Powertools release each layer version holds: the tests install that one.
+    layer = powertools_layer()
+    return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{layer.publisher_account}:layer:{layer.name}:{version}"
 
 
 class PlatformFunction(Construct):
