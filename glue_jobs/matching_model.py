@@ -58,10 +58,12 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
     return [
         # Catches swapped first/last names and typos in either; nicknames are resolved by normalisation.
         cl.ForenameSurnameComparison("first_name", "last_name", jaro_winkler_thresholds=[0.92, 0.85]),
+        # No datetime_format: normalisation writes ISO dates, and each backend's default format
+        # parses them (DuckDB '%Y-%m-%d', Spark 'yyyy-MM-dd'); naming one dialect's pattern here
+        # breaks the other (Spark 3 rejects strftime patterns).
         cl.DateOfBirthComparison(
             "date_of_birth",
             input_is_string=True,
-            datetime_format="%Y-%m-%d",
             datetime_thresholds=[1, 10],
             datetime_metrics=["year", "year"],
         ),
