@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
 
-.PHONY: help install demo test lint format synth diff stages bench clean
+.PHONY: help install java demo test lint format synth diff stages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,16 +31,25 @@ $(BIN)/.installed: pyproject.toml $(wildcard lambdas/*/__init__.py sagemaker/*/_
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# Local Spark (the Glue 5.0 job's test tier, `omni mdm dedupe --engine spark`) needs a Java runtime:
+# Glue 5.0 runs Java 17, which Debian's package brings where none is installed.
+java: ## make sure a Java runtime is on PATH for local Spark (installs OpenJDK 17 with apt where missing)
+	@command -v java >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null 2>&1 || { echo "local Spark needs Java 17: install a JDK or JRE 17 and put java on PATH" >&2; exit 1; }; \
+		echo "installing openjdk-17-jre-headless for local Spark"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(BIN)/.installed node_modules/.installed ## create .venv and node_modules (automatic)
+install: $(BIN)/.installed node_modules/.installed java ## create .venv and node_modules (automatic)
 
 demo: $(BIN)/.installed ## run the platform offline: synthetic customers through the real handlers in moto, report in build/sandbox
 	$(BIN)/omni sandbox run
 
-test: $(BIN)/.installed lint ## all tests (unit, infra gates) and the linters
+test: $(BIN)/.installed java lint ## all tests (unit, infra gates) and the linters
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
@@ -63,9 +72,10 @@ diff: $(BIN)/.installed node_modules/.installed ## cdk diff ENV at MATURITY agai
 stages: $(BIN)/.installed ## print the maturity table and the stacks of each stage for ENV
 	$(BIN)/omni stages --env $(ENV)
 
-bench: $(BIN)/.installed ## run the benchmarks (figures for the closing notes)
+bench: $(BIN)/.installed java ## run the benchmarks (figures for the closing notes)
 	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only --benchmark-columns=min,median,mean,max -q
 	PYTHONPATH=.:lambdas $(BIN)/python -m benchmarks.seamless.bench_state_fanout
+	PYTHONPATH=.:lambdas $(BIN)/python -m benchmarks.mdm.bench_scale
 
 clean: ## remove generated output (keeps .venv and node_modules)
 	rm -rf $(CDK_OUTDIR) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

@@ -140,10 +140,11 @@ def latest_source_links(output_dir: Path) -> dict[str, str]:
     if not manifests:
         return {}
     manifest = json.loads(manifests[-1].read_text(encoding="utf-8"))
-    links_file = output_dir / manifest["prefixes"]["identity_links"] / "part-00000.json"
     result: dict[str, str] = {}
-    for line in links_file.read_text(encoding="utf-8").splitlines():
-        link = json.loads(line)
-        if link["identifier_type"] == "source":
-            result[link["identifier"]] = link["golden_id"]
+    # Either engine's part files: `part-00000.json` from this run, `part-*-c000.txt` from Spark.
+    for part in sorted((output_dir / manifest["prefixes"]["identity_links"]).glob("part-*")):
+        for line in part.read_text(encoding="utf-8").splitlines():
+            link = json.loads(line)
+            if link["identifier_type"] == "source":
+                result[link["identifier"]] = link["golden_id"]
     return result

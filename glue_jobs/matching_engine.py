@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +173,12 @@ def train(table: SplinkDataFrame, settings: MatchSettings, progress: Progress = 
     return linker
 
 
+def pair_columns(columns: Iterable[str]) -> list[str]:
+    """The columns of a published scored pair: both ids, the weight, the probability and its explanation."""
+    explain = [column for column in columns if column.startswith("mw_")]
+    return ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *explain]
+
+
 def run_model(
     db_api: DatabaseAPISubClass,
     normalised: Any,
@@ -204,6 +210,5 @@ def match_local(
     run = run_model(DuckDBAPI(connection), normalised, settings or MatchSettings(), progress)
     clusters = run.clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
     pairs = run.predictions.as_pandas_dataframe()
-    explain_columns = [column for column in pairs.columns if column.startswith("mw_")]
-    pairs = pairs[["unique_id_l", "unique_id_r", "match_weight", "match_probability", *explain_columns]]
+    pairs = pairs[pair_columns(pairs.columns)]
     return MatchOutcome(clusters=clusters, pairs=pairs, model=run.linker.misc.save_model_to_json())

@@ -24,11 +24,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     mdm = subparsers.add_parser("mdm", help="customer matching (MDM): dedupe, evaluate, label, generate test data")
     commands = mdm.add_subparsers(dest="mdm_command", required=True, metavar="MDM_COMMAND")
 
-    dedupe = commands.add_parser("dedupe", help="match a customer CSV locally and write golden records and links")
-    dedupe.add_argument("--input", required=True, type=Path, help="CSV in the customer schema")
+    dedupe = commands.add_parser("dedupe", help="match customer records locally and write golden records and links")
+    dedupe.add_argument(
+        "--input",
+        required=True,
+        type=Path,
+        help="CSV in the customer schema (with --engine spark also a folder of CSV or Parquet files)",
+    )
     dedupe.add_argument("--output", required=True, type=Path, help="folder for the run (re-runs add merges)")
     dedupe.add_argument("--threshold", type=float, default=None, help="match probability to join a cluster")
     dedupe.add_argument("--run-id", default=None, help="run id (default: now, UTC)")
+    dedupe.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="duckdb (embedded, the default) or spark: the Glue 5.0 job's own run() on a local Spark 3.5.4",
+    )
+    dedupe.add_argument(
+        "--input-format",
+        choices=("csv", "parquet"),
+        default=None,
+        help="with --engine spark: the input's format (default: from the file suffix, else csv)",
+    )
     dedupe.set_defaults(func=_dedupe)
 
     evaluate_local = commands.add_parser("evaluate-local", help="pairwise precision/recall/F1 of the local engine")
@@ -111,6 +128,10 @@ def _settings(threshold: float | None) -> Any:
 
 
 def _dedupe(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return _dedupe_spark(args)
+    if args.input_format is not None:
+        raise CliError("--input-format applies to --engine spark only (the embedded engine reads one CSV)")
     from glue_jobs.customer_schema import SchemaError
     from glue_jobs.dedupe import dedupe, latest_source_links, write_run
     from glue_jobs.run_layout import new_run_id
@@ -134,6 +155,52 @@ def _dedupe(args: argparse.Namespace) -> int:
         f"{len(records)} records -> {len(result.golden_records)} golden records, {len(result.links.links)} identity "
         f"links ({len(result.links.ambiguous)} shared identifiers withheld), {len(result.merges)} merges; "
         f"manifest {manifest} ({time.perf_counter() - started:.1f}s)"
+    )
+    return 0
+
+
+def _dedupe_spark(args: argparse.Namespace) -> int:
+    """The Glue 5.0 job's `run()` on a local SparkSession: try a model change on production's engine."""
+    import tempfile
+
+    from glue_jobs.customer_schema import SchemaError
+    from glue_jobs.local_spark import SparkUnavailableError, local_session
+    from glue_jobs.run_layout import new_run_id
+    from glue_jobs.spark_publication import RunInputError, latest_published_run
+    from glue_jobs.splink_job import SplinkJobOptions, run
+
+    if not args.input.exists():
+        raise CliError(f"{args.input}: no such file or folder")
+    input_format = args.input_format or ("parquet" if args.input.suffix == ".parquet" else "csv")
+    run_id = args.run_id or new_run_id()
+    started = time.perf_counter()
+    try:
+        spark = local_session()
+    except SparkUnavailableError as error:
+        raise CliError(str(error)) from error
+    from pyspark.errors import PySparkException
+
+    with tempfile.TemporaryDirectory(prefix="omni-spark-") as temp_dir:
+        options = SplinkJobOptions(
+            input_path=str(args.input.resolve()),
+            output_path=str(args.output.resolve()),
+            temp_dir=temp_dir,
+            run_id=run_id,
+            input_format=input_format,
+            settings=_settings(args.threshold),
+            previous_run_id=latest_published_run(str(args.output.resolve()), before=run_id),
+        )
+        try:
+            manifest = run(spark, options)
+        except (SchemaError, RunInputError) as error:
+            raise CliError(f"{args.input}: {error}") from error
+        except PySparkException as error:
+            raise CliError(f"{args.input}: Spark could not read it as {input_format} ({error})") from error
+    print(
+        f"{manifest['records']} records -> {manifest['golden_records']} golden records, {manifest['identity_links']} "
+        f"identity links ({manifest['ambiguous_identifiers']} shared identifiers withheld), {manifest['merges']} "
+        f"merges; manifest {args.output / 'runs' / f'run_id={run_id}' / 'manifest.json'} "
+        f"(Spark {spark.version}, {time.perf_counter() - started:.1f}s)"
     )
     return 0
 

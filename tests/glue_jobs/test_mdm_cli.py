@@ -136,3 +136,21 @@ def test_given_missing_transform_when_labels_imported_then_exit_2(
 def test_given_local_path_when_labels_generated_then_s3_uri_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["mdm", "labels", "generate", "--transform-id", "t", "--output-s3", "labels/"]) == 2
     assert "s3://" in capsys.readouterr().err
+
+
+def test_given_the_spark_engine_and_a_missing_input_when_deduped_then_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.csv"
+    assert cli.main(["mdm", "dedupe", "--engine", "spark", "--input", str(missing), "--output", str(tmp_path)]) == 2
+    assert f"{missing}: no such file or folder" in capsys.readouterr().err
+
+
+def test_given_an_input_format_with_the_embedded_engine_when_deduped_then_it_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text("source_system,source_id\n")
+    command = ["mdm", "dedupe", "--input", str(csv_path), "--output", str(tmp_path / "out"), "--input-format", "parquet"]
+    assert cli.main(command) == 2
+    assert "--input-format applies to --engine spark only" in capsys.readouterr().err

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from glue_jobs import findmatches_job, splink_job
+from glue_jobs import findmatches_job, spark_publication, splink_job
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.normalise import MATCH_COLUMNS
 
@@ -102,15 +103,24 @@ def test_given_incremental_mode_when_run_then_find_incremental_matches_gets_prev
 
 
 def test_given_splink_job_arguments_when_parsed_then_threshold_and_format_validated() -> None:
+    base = {"JOB_NAME": "j", "input_path": "a", "output_path": "b", "TempDir": "s3://curated/tmp/m/"}
     options = splink_job.parse_options(
-        {"JOB_NAME": "j", "input_path": "s3://raw/customers/", "output_path": "s3://curated/mdm/", "threshold": "0.9"}
+        base
+        | {"input_path": "s3://raw/customers/", "output_path": "s3://curated/mdm/", "threshold": "0.9", "run_id": "r1"}
     )
     assert options.settings.threshold_match_probability == 0.9
-    assert options.location("runs/x") == "s3://curated/mdm/runs/x"
+    assert options.target.location("runs/x") == "s3://curated/mdm/runs/x"
+    assert options.checkpoint_dir == "s3://curated/tmp/m/splink-checkpoints/run_id=r1"
     with pytest.raises(splink_job.JobArgumentError, match="--input_format"):
-        splink_job.parse_options({"JOB_NAME": "j", "input_path": "a", "output_path": "b", "input_format": "xml"})
+        splink_job.parse_options(base | {"input_format": "xml"})
     with pytest.raises(splink_job.JobArgumentError, match="--threshold"):
-        splink_job.parse_options({"JOB_NAME": "j", "input_path": "a", "output_path": "b", "threshold": "2"})
+        splink_job.parse_options(base | {"threshold": "2"})
+
+
+def test_given_no_temp_dir_when_splink_job_arguments_parsed_then_the_error_names_it() -> None:
+    # Splink's Spark backend needs a checkpoint folder: without --TempDir the run could not start.
+    with pytest.raises(splink_job.JobArgumentError, match="--TempDir"):
+        splink_job.parse_options({"JOB_NAME": "j", "input_path": "a", "output_path": "b"})
 
 
 def test_given_source_batches_when_normalised_for_spark_then_match_schema_columns() -> None:
@@ -125,7 +135,7 @@ def test_given_a_cluster_frame_when_survived_for_spark_then_one_golden_row_and_i
     members = pd.DataFrame(
         [base | {"source_system": "crm", "source_id": "1"}, base | {"source_system": "loyalty", "source_id": "2"}]
     ).assign(cluster_id="c1")
-    result = splink_job.survive_cluster(members)
+    result = spark_publication.survive_cluster(members)
     golden = result[result["kind"] == "golden"]
     assert len(golden) == 1
     assert json.loads(golden["payload"].iloc[0])["members"] == ["crm:1", "loyalty:2"]
@@ -134,11 +144,22 @@ def test_given_a_cluster_frame_when_survived_for_spark_then_one_golden_row_and_i
     assert set(links["golden_id"]) == set(golden["golden_id"])
 
 
+def test_a_local_output_folder_names_its_newest_run_before_another(tmp_path: Path) -> None:
+    from glue_jobs.spark_publication import latest_published_run
+
+    for run_id in ("20261101T020000Z", "20261108T020000Z"):
+        (tmp_path / "runs" / f"run_id={run_id}").mkdir(parents=True)
+        (tmp_path / "runs" / f"run_id={run_id}" / "manifest.json").write_text("{}")
+    (tmp_path / "runs" / "run_id=20261109T020000Z").mkdir()  # crashed before its manifest
+    assert latest_published_run(str(tmp_path), before="20261115T020000Z") == "20261108T020000Z"
+    assert latest_published_run(str(tmp_path), before="20261101T020000Z") is None
+
+
 def test_a_scheduled_splink_run_finds_the_run_published_before_it() -> None:
     import boto3
     from moto import mock_aws
 
-    from glue_jobs.splink_job import latest_published_run
+    from glue_jobs.spark_publication import latest_published_run
 
     with mock_aws():
         s3 = boto3.client("s3", region_name="eu-west-2")
@@ -147,6 +168,6 @@ def test_a_scheduled_splink_run_finds_the_run_published_before_it() -> None:
             s3.put_object(Bucket="curated", Key=f"mdm/runs/run_id={run_id}/manifest.json", Body=b"{}")
         # a run that crashed before its manifest does not count
         s3.put_object(Bucket="curated", Key="mdm/golden_records/run_id=20261110T020000Z/part-0.json", Body=b"")
-        assert latest_published_run(s3, "s3://curated/mdm/", before="20261115T020000Z") == "20261108T020000Z"
-        assert latest_published_run(s3, "s3://curated/mdm/", before="20261105T020000Z") == "20261101T020000Z"
-        assert latest_published_run(s3, "s3://curated/mdm/", before="20261101T020000Z") is None
+        assert latest_published_run("s3://curated/mdm/", s3=s3, before="20261115T020000Z") == "20261108T020000Z"
+        assert latest_published_run("s3://curated/mdm/", s3=s3, before="20261105T020000Z") == "20261101T020000Z"
+        assert latest_published_run("s3://curated/mdm/", s3=s3, before="20261101T020000Z") is None
