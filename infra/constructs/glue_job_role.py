@@ -67,3 +67,20 @@ class GlueJobRole(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket_arn_for_object])
         )
+
+    def publish_job_metrics(self) -> None:
+        """What `--enable-metrics` needs: Glue publishes a job's profiling metrics under the `Glue` namespace."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+            )
+        )
+        acknowledge(
+            self.role,
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "cloudwatch:PutMetricData has no resource-level permissions; it is limited to the Glue namespace.",
+            ),
+        )

@@ -8,13 +8,13 @@ that the real-time services use to resolve any identifier to a golden id.
 The matching engine is chosen by `mdm.engine`:
 - `splink` (default): the project's Splink model on current Glue (Spark);
 - `findmatches`: AWS Glue FindMatches, which only runs on Glue 2.0 (end of life
-  2026-04-01): synthesis warns when it is selected.
+  2026-04-01): synthesis warns when it is selected. A Glue 5.0 job publishes each
+  FindMatches run (its `match_id` clusters through the same survivorship and
+  publication code as the Splink job), so the loader fires for either engine.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import version
-from importlib.resources import files
 from pathlib import Path
 
 from aws_cdk import Annotations, Duration, IgnoreMode
@@ -27,13 +27,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from glue_jobs.label_file import PRIMARY_KEY
+from glue_jobs.local_spark import SIMILARITY_JAR
 from infra.constructs.compliance import acknowledge_grant_policy
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
 from infra.constructs.table_access import grant_table
-from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.foundation_stack import JOB_TEMP_PREFIX, FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from infra.stages import Stage
 from mdm_loader import constants as loader_constants
@@ -46,10 +47,11 @@ PREPARED_PREFIX = f"{MDM_PREFIX}prepared/"
 PREPARED_TABLE = "prepared_customers"
 REPOSITORY = Path(__file__).resolve().parents[2]
 GLUE_JOBS = REPOSITORY / "glue_jobs"
-SPLINK_GLUE_VERSION = "5.0"  # Spark 3.5, Python 3.11
-SPLINK_REQUIREMENT = f"splink=={version('splink')}"  # the version the local engine is tested with
-# Splink's Jaro-Winkler UDFs for Spark 3.x, shipped inside the splink package itself.
-SPLINK_SPARK_JAR = Path(str(files("splink"))) / "internals/files/spark_jars/scala-udf-similarity-0.1.2_spark3.x.jar"
+SPLINK_GLUE_VERSION = "5.0"  # Spark 3.5.4, Python 3.11, Java 17: the Spark the tests run (glue_jobs.local_spark)
+SPLINK_REQUIREMENTS = GLUE_JOBS / "splink_job_requirements.txt"
+# Per-run scratch (Splink's intermediate tables) under the curated bucket's temporary prefix.
+MATCHING_TEMP_PREFIX = f"{JOB_TEMP_PREFIX}customer-matching/"
+FINDMATCHES_OUTPUT_PREFIX = f"{MDM_PREFIX}findmatches/"
 # The zip for --extra-py-files holds the glue_jobs package at its root, nothing else.
 _PACKAGE_ONLY = ["/*", "!/glue_jobs/", "__pycache__/"]
 GLUE_2_EOL_WARNING = (
@@ -79,14 +81,20 @@ class CustomerDomainStack(PlatformStack):
         grant_prefix_read_write(
             self.glue_role, foundation.curated, MDM_PREFIX, why="prepared records, golden records and identity links"
         )
+        grant_prefix_read_write(
+            self.glue_role, foundation.curated, MATCHING_TEMP_PREFIX, why="the matching run's intermediate tables"
+        )
+        self.matching.publish_job_metrics()
         self._catalog_access(foundation)
 
         if mdm.engine == "findmatches":
             Annotations.of(self).add_warning_v2("omni:mdm:glue2-end-of-life", GLUE_2_EOL_WARNING)
             self._find_matches_transform(foundation)
             self.matching_job = self._find_matches_job(foundation)
+            self.publication_job: glue.CfnJob | None = self._find_matches_publication_job(foundation)
         else:
             self.matching_job = self._splink_job(foundation)
+            self.publication_job = None
         self._schedule_and_alarm(foundation)
         self._loader(foundation)
 
@@ -223,35 +231,88 @@ class CustomerDomainStack(PlatformStack):
 
     def _splink_job(self, foundation: FoundationStack) -> glue.CfnJob:
         mdm = self.config.environment.mdm
-        script = self._code("SplinkJobScript", GLUE_JOBS / "splink_job.py")
-        package = self._code("MatchingPackage", REPOSITORY)
-        similarity_jar = self._code("SimilarityUdfJar", SPLINK_SPARK_JAR)
-        return glue.CfnJob(
-            self,
+        similarity_jar = self._code("SimilarityUdfJar", SIMILARITY_JAR)
+        return self._current_glue_job(
+            foundation,
             "SplinkMatching",
             name=self.config.resource_name("customer-matching"),
             description="Splink customer matching and survivorship (engine 2) on current Glue",
+            script=GLUE_JOBS / "splink_job.py",
+            arguments={
+                "--input_path": foundation.raw.url(SOURCE_PREFIX),
+                "--threshold": str(mdm.match_threshold),
+                "--extra-jars": similarity_jar.s3_object_url,
+            },
+        )
+
+    def _find_matches_publication_job(self, foundation: FoundationStack) -> glue.CfnJob:
+        """Publishes what FindMatches matched: its clusters through the survivorship every engine shares."""
+        job = self._current_glue_job(
+            foundation,
+            "FindMatchesPublication",
+            name=self.config.resource_name("customer-findmatches-publish"),
+            description="Golden records, identity links, merges and the manifest of the latest FindMatches run",
+            script=GLUE_JOBS / "findmatches_publish_job.py",
+            arguments={"--matched_path": foundation.curated.url(FINDMATCHES_OUTPUT_PREFIX)},
+        )
+        glue.CfnTrigger(
+            self,
+            "PublishFindMatchesRun",
+            name=self.config.resource_name("customer-findmatches-publish-trigger"),
+            description="Publishes each FindMatches run that succeeded",
+            type="CONDITIONAL",
+            start_on_creation=True,
+            predicate=glue.CfnTrigger.PredicateProperty(
+                conditions=[
+                    glue.CfnTrigger.ConditionProperty(
+                        job_name=self.matching_job.name, logical_operator="EQUALS", state="SUCCEEDED"
+                    )
+                ]
+            ),
+            actions=[glue.CfnTrigger.ActionProperty(job_name=job.name)],
+        ).node.add_dependency(self.matching_job, job)
+        return job
+
+    def _current_glue_job(
+        self,
+        foundation: FoundationStack,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        script: Path,
+        arguments: dict[str, str],
+    ) -> glue.CfnJob:
+        """A Glue 5.0 Spark job over the glue_jobs package, with the Python modules the Spark tests ran."""
+        sizing = self.config.environment.mdm.splink
+        package = self._code(f"{construct_id}Package", REPOSITORY)
+        return glue.CfnJob(
+            self,
+            construct_id,
+            name=name,
+            description=description,
             role=self.glue_role.role_arn,
             glue_version=SPLINK_GLUE_VERSION,
             command=glue.CfnJob.JobCommandProperty(
-                name="glueetl", python_version="3", script_location=script.s3_object_url
+                name="glueetl",
+                python_version="3",
+                script_location=self._code(f"{construct_id}Script", script).s3_object_url,
             ),
-            worker_type=mdm.splink.worker_type,
-            number_of_workers=mdm.splink.number_of_workers,
-            timeout=mdm.splink.timeout_minutes,
+            worker_type=sizing.worker_type,
+            number_of_workers=sizing.number_of_workers,
+            timeout=sizing.timeout_minutes,
             max_retries=0,
             execution_property=glue.CfnJob.ExecutionPropertyProperty(max_concurrent_runs=1),
             security_configuration=self.security_configuration.ref,
             default_arguments={
-                "--input_path": foundation.raw.url(SOURCE_PREFIX),
                 "--output_path": foundation.curated.url(MDM_PREFIX),
-                "--threshold": str(mdm.match_threshold),
+                "--TempDir": foundation.curated.url(MATCHING_TEMP_PREFIX),
                 "--extra-py-files": package.s3_object_url,
-                "--additional-python-modules": SPLINK_REQUIREMENT,
-                "--extra-jars": similarity_jar.s3_object_url,
+                "--additional-python-modules": ",".join(glue_requirements(SPLINK_REQUIREMENTS)),
                 "--enable-metrics": "true",
                 "--enable-continuous-cloudwatch-log": "true",
                 "--job-bookmark-option": "job-bookmark-disable",
+                **arguments,
             },
         )
 
@@ -287,7 +348,7 @@ class CustomerDomainStack(PlatformStack):
                 "--source_table": SOURCE_TABLE,
                 "--transform_id": self.ml_transform.ref,
                 "--prepared_path": foundation.curated.url(PREPARED_PREFIX),
-                "--output_path": foundation.curated.url(f"{MDM_PREFIX}findmatches/"),
+                "--output_path": foundation.curated.url(FINDMATCHES_OUTPUT_PREFIX),
                 "--enable-metrics": "true",
                 "--enable-continuous-cloudwatch-log": "true",
             },
@@ -295,6 +356,8 @@ class CustomerDomainStack(PlatformStack):
 
     def _schedule_and_alarm(self, foundation: FoundationStack) -> None:
         job_name = self.matching_job.name or ""
+        # A failed publication leaves the run unloaded just as a failed match does.
+        watched = [job_name] + ([self.publication_job.name or ""] if self.publication_job is not None else [])
         glue.CfnTrigger(
             self,
             "MatchingSchedule",
@@ -313,13 +376,13 @@ class CustomerDomainStack(PlatformStack):
             event_pattern=events.EventPattern(
                 source=["aws.glue"],
                 detail_type=["Glue Job State Change"],
-                detail={"jobName": [job_name], "state": ["FAILED", "TIMEOUT", "STOPPED"]},
+                detail={"jobName": watched, "state": ["FAILED", "TIMEOUT", "STOPPED"]},
             ),
             targets=[
                 targets.SnsTopic(
                     alerts,
                     message=events.RuleTargetInput.from_text(
-                        f"Customer matching job {job_name} ended {events.EventField.from_path('$.detail.state')}: "
+                        f"Customer matching job {events.EventField.from_path('$.detail.jobName')} ended {events.EventField.from_path('$.detail.state')}: "
                         f"{events.EventField.from_path('$.detail.message')} (run {events.EventField.from_path('$.detail.jobRunId')})"
                     ),
                 )
@@ -413,6 +476,12 @@ class CustomerDomainStack(PlatformStack):
             ),
         )
         self.ml_transform.node.add_dependency(prepared)
+
+
+def glue_requirements(path: Path) -> list[str]:
+    """The pinned `name==version` lines of a requirements file (comments and blank lines dropped)."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
 
 
 def _string_columns(names: tuple[str, ...]) -> list[glue.CfnTable.ColumnProperty]:

@@ -26,6 +26,10 @@ from infra.stacks.platform_stack import PlatformStack
 from omni_domain import constants
 
 # AWS services that publish to the KMS-encrypted alert topic: alarms and rules.
+# Scratch space of data jobs in a lake bucket (Glue's --TempDir). A run removes its own
+# folder when it ends; objects a killed run leaves behind expire after JOB_TEMP_EXPIRY_DAYS.
+JOB_TEMP_PREFIX = "tmp/"
+JOB_TEMP_EXPIRY_DAYS = 3
 _TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 
 
@@ -205,6 +209,12 @@ class FoundationStack(PlatformStack):
                     ],
                     noncurrent_version_expiration=Duration.days(lake.noncurrent_versions_expire_after_days),
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
+                s3.LifecycleRule(
+                    id="expire-job-scratch",
+                    prefix=JOB_TEMP_PREFIX,
+                    expiration=Duration.days(JOB_TEMP_EXPIRY_DAYS),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
             ],
         ).bucket

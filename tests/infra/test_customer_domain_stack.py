@@ -14,6 +14,7 @@ from cfnlint.api import ManualArgs, lint_file
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from infra.config import read_cdk_json_context
 from infra.platform_app import synthesize
+from infra.stacks.customer_domain_stack import SPLINK_REQUIREMENTS, glue_requirements
 
 from .conftest import Synthesis, load_templates
 
@@ -102,7 +103,9 @@ def test_splink_job_runs_on_current_glue_encrypted_with_the_package_and_the_sche
     properties = job["Properties"]
     assert properties["GlueVersion"] == "5.0"
     arguments = properties["DefaultArguments"]
-    assert arguments["--additional-python-modules"].startswith("splink==")
+    assert arguments["--additional-python-modules"] == ",".join(glue_requirements(SPLINK_REQUIREMENTS))
+    assert "/tmp/customer-matching/" in json.dumps(arguments["--TempDir"])
+    assert arguments["--enable-metrics"] == "true"
     assert arguments["--threshold"] == "0.9"
     assert arguments["--extra-jars"]["Fn::Sub"].endswith(".jar")
     assert arguments["--extra-py-files"]["Fn::Sub"].endswith(".zip")
@@ -120,6 +123,57 @@ def test_splink_job_runs_on_current_glue_encrypted_with_the_package_and_the_sche
         "AWS::Glue::Trigger",
         {"Type": "SCHEDULED", "Schedule": "cron(0 2 * * ? *)", "Actions": [{"JobName": properties["Name"]}]},
     )
+
+
+def test_the_matching_role_publishes_job_metrics_only_to_glues_namespace(dev5: Synthesis) -> None:
+    (metrics,) = [s for s in _statements(_domain(dev5)) if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Glue"}}
+
+
+def test_the_matching_role_reads_and_writes_its_scratch_folder_only(dev5: Synthesis) -> None:
+    resources = [
+        json.dumps(s["Resource"]) for s in _statements(_domain(dev5)) if "s3:PutObject" in json.dumps(s["Action"])
+    ]
+    assert any("/tmp/customer-matching/*" in resource for resource in resources)
+    assert not any('/tmp/*"' in resource for resource in resources)
+
+
+def test_findmatches_runs_are_published_by_a_current_glue_job_when_findmatches_succeeds(
+    findmatches: tuple[Path, dict[str, Any]],
+) -> None:
+    outdir, template = findmatches
+    jobs = {
+        job["Properties"]["Name"]: job["Properties"]
+        for job in Template.from_json(template).find_resources("AWS::Glue::Job").values()
+    }
+    matching, publication = jobs["omni-cx-prod-customer-findmatches"], jobs["omni-cx-prod-customer-findmatches-publish"]
+    assert matching["GlueVersion"] == "2.0"
+    assert publication["GlueVersion"] == "5.0"
+    script_hash = publication["Command"]["ScriptLocation"]["Fn::Sub"].rsplit("/", 1)[-1].removesuffix(".py")
+    staged = outdir / f"asset.{script_hash}.py"
+    assert staged.read_text() == (Path(__file__).parents[2] / "glue_jobs" / "findmatches_publish_job.py").read_text()
+    assert "/mdm/findmatches/" in json.dumps(publication["DefaultArguments"]["--matched_path"])
+    assert publication["DefaultArguments"]["--additional-python-modules"] == ",".join(
+        glue_requirements(SPLINK_REQUIREMENTS)
+    )
+    Template.from_json(template).has_resource_properties(
+        "AWS::Glue::Trigger",
+        {
+            "Type": "CONDITIONAL",
+            "Predicate": {
+                "Conditions": [
+                    {"JobName": "omni-cx-prod-customer-findmatches", "LogicalOperator": "EQUALS", "State": "SUCCEEDED"}
+                ]
+            },
+            "Actions": [{"JobName": "omni-cx-prod-customer-findmatches-publish"}],
+        },
+    )
+    (rule,) = [
+        r["Properties"]
+        for r in Template.from_json(template).find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.glue"]
+    ]
+    assert sorted(rule["EventPattern"]["detail"]["jobName"]) == sorted(jobs)
 
 
 def test_a_failed_matching_run_alerts_the_alert_topic(dev5: Synthesis) -> None:
