@@ -151,6 +151,15 @@ def test_given_an_input_format_with_the_embedded_engine_when_deduped_then_it_is_
 ) -> None:
     csv_path = tmp_path / "c.csv"
     csv_path.write_text("source_system,source_id\n")
-    command = ["mdm", "dedupe", "--input", str(csv_path), "--output", str(tmp_path / "out"), "--input-format", "parquet"]
+    command = [
+        "mdm",
+        "dedupe",
+        "--input",
+        str(csv_path),
+        "--output",
+        str(tmp_path / "out"),
+        "--input-format",
+        "parquet",
+    ]
     assert cli.main(command) == 2
     assert "--input-format applies to --engine spark only" in capsys.readouterr().err
