@@ -79,7 +79,7 @@ def local_session(
     # Splink's scoring expression is larger than the JVM's 64 KB method limit, so Spark logs a long
     # compile error and falls back to interpreting that stage (correct, only slower): keep the
     # steward's terminal for the run's own progress.
-    jvm = session.sparkContext._jvm
+    jvm: Any = session.sparkContext._jvm  # py4j view of the JVM: set once the session runs
     jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
         "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", jvm.org.apache.logging.log4j.Level.FATAL
     )
