@@ -18,6 +18,19 @@ from typing import Any
 from infra.cli import CliError
 
 DEFAULT_ENV = "dev"
+FLOW_KINDS = (
+    "CONTACT_FLOW",
+    "CUSTOMER_QUEUE",
+    "CUSTOMER_HOLD",
+    "CUSTOMER_WHISPER",
+    "AGENT_HOLD",
+    "AGENT_WHISPER",
+    "OUTBOUND_WHISPER",
+    "AGENT_TRANSFER",
+    "QUEUE_TRANSFER",
+    "CAMPAIGN",
+    "FLOW_MODULE",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +42,17 @@ def register(subparsers: Any) -> None:
     validate.add_argument(
         "--rendered", action="store_true", help="accept ARNs (flows rendered for or exported from an instance)"
     )
+    validate.add_argument(
+        "--type",
+        dest="flow_type",
+        choices=FLOW_KINDS,
+        help="flow type to check the files against (default: the file's wrapper, else its manifest entry)",
+    )
     validate.set_defaults(func=_validate)
+
+    reference = actions.add_parser("reference", help="write docs/connect-flow-language.md from the flow-language table")
+    reference.add_argument("--check", action="store_true", help="only check that the page is up to date")
+    reference.set_defaults(func=_reference)
 
     render = actions.add_parser("render", help="resolve placeholders from an instance's resources, for console import")
     _instance_arguments(render)
@@ -107,11 +130,27 @@ def _validate(args: argparse.Namespace) -> int:
     files = args.files or [manifest.path_of(key) for key in manifest.flows]
     counts = {Severity.ERROR: 0, Severity.WARNING: 0}
     for path in files:
-        for problem in validate_file(path, rendered=args.rendered, manifest=manifest):
+        for problem in validate_file(path, rendered=args.rendered, manifest=manifest, flow_type=args.flow_type):
             counts[problem.severity] += 1
             print(problem.format(str(path)))
     print(f"{len(files)} flows: {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings", file=sys.stderr)
     return 1 if counts[Severity.ERROR] else 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from connect_flows.language_doc import DOC_PATH, render_reference
+
+    text = render_reference()
+    current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else ""
+    if args.check:
+        if current != text:
+            print(f"{DOC_PATH.name} is out of date: run omni flows reference", file=sys.stderr)
+            return 1
+        print(f"{DOC_PATH.name} is up to date")
+        return 0
+    DOC_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC_PATH}")
+    return 0
 
 
 def _instance_resolver(manifest: Any, client: Any, instance_id: str) -> tuple[list[Any], dict[tuple[str, str], str]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +38,10 @@ FlowType = Literal[
     "QUEUE_TRANSFER",
     "CAMPAIGN",
 ]
+# A flow module is not a flow type of the API, but the flow language restricts some
+# actions to modules (EndFlowModuleExecution) and others away from them.
+MODULE: Final = "FLOW_MODULE"
+FlowKind = FlowType | Literal["FLOW_MODULE"]
 LogicalName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 
 
@@ -90,6 +94,11 @@ class Manifest(_Frozen):
             if self.path_of(key).resolve() == resolved:
                 return key
         return None
+
+    def kind_for_file(self, path: Path) -> FlowKind | None:
+        """The flow type a listed file is deployed as (None for a file the manifest does not list)."""
+        key = self.key_for_file(path)
+        return self.flows[key].type if key is not None else None
 
     def display_name(self, kind: Kind, logical_name: str) -> str:
         """The name a resource has in an instance (see the module docstring for the convention)."""

@@ -4,12 +4,16 @@ Problems carry the service's own path style (`Actions[3].Transitions.NextAction`
 so a message from `omni flows validate` and one from `InvalidContactFlowException`
 point at the same place. Source mode (the default) is for files in git: references
 must be placeholders and no ARN may appear anywhere. Rendered mode accepts ARNs and
-refuses placeholders, for flows rendered for, or exported from, an instance.
+refuses placeholders and any other unfilled template token, for flows rendered
+for, or exported from, an instance. The rules come from `action_rules.ACTION_RULES`:
+an action type or a parameter the table does not know is an error.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,11 +25,15 @@ from connect_flows.action_rules import (
     ACTION_RULES,
     DTMF_CHARACTERS,
     MAX_CONDITIONS,
+    MODULE,
     OPERATORS,
-    OTHER_TERMINAL_TYPES,
     ActionRule,
+    Conditions,
+    Ending,
+    FlowKind,
 )
-from connect_flows.manifest import FlowType, Manifest
+from connect_flows.documents import FlowFileError, looks_like_module, read_flow_file
+from connect_flows.manifest import Manifest
 from connect_flows.placeholders import (
     ARN_PATTERN,
     KINDS,
@@ -41,6 +49,7 @@ from connect_flows.render import UnresolvedPlaceholderError, render
 
 VERSION = "2019-10-30"
 TOP_LEVEL_KEYS = frozenset(("Version", "StartAction", "Actions", "Metadata"))
+MODULE_TOP_LEVEL_KEYS = TOP_LEVEL_KEYS | {"Settings"}
 MAX_ACTIONS = 250
 CONSOLE_EXPORT_LIMIT = 100
 MAX_CONTENT_CHARS = 256_000
@@ -63,6 +72,10 @@ RESERVED_IDENTIFIERS = frozenset(
     )
 )
 MISSING_PROPERTY = "Action is missing required property"
+# Tokens of other tools' templates that a deployment pipeline fills in before import:
+# ${ACCT_ID}, ${F:name:F}, <<REGION>>, {{contactFlows.Main.arn}}. Our own placeholders
+# (${queue:name}) are told apart by parse_placeholder.
+TEMPLATE_TOKEN = re.compile(r"\$\{[^}]*\}|<<[^<>]+>>|\{\{[^{}]+\}\}")
 
 # The longest ARNs a placeholder of each kind can become: a source flow's size is
 # checked as if rendered for the most verbose target, so it cannot pass here and
@@ -101,12 +114,11 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
 
 
 class _Checker:
-    def __init__(self, doc: Mapping[str, Any], *, rendered: bool, flow_type: FlowType | None) -> None:
+    def __init__(self, doc: Any, *, rendered: bool, flow_type: FlowKind | None) -> None:
         self.doc = doc
         self.rendered = rendered
         self.flow_type = flow_type
         self.problems: list[Problem] = []
-        self.actions: list[dict[str, Any]] = []
         self.identifiers: dict[str, int] = {}
 
     def error(self, path: tuple[str | int, ...], message: str) -> None:
@@ -122,8 +134,10 @@ class _Checker:
             self._action(index, action)
         self._start_action()
         for index, action in self._well_formed():
-            self._transitions(index, action)
-            self._parameters(index, action)
+            rule = ACTION_RULES.get(action["Type"])
+            self._transitions(index, action, rule)
+            if rule is not None:
+                self._parameters(index, action, rule)
             self._references(index, action)
         self._no_literal_arn()
         self._size()
@@ -136,7 +150,7 @@ class _Checker:
             if (
                 isinstance(action, dict)
                 and isinstance(action.get("Type"), str)
-                and isinstance(action.get("Parameters"), dict)
+                and isinstance(action.get("Parameters", {}), dict)
                 and isinstance(action.get("Transitions"), dict)
             ):
                 yield index, action
@@ -145,9 +159,15 @@ class _Checker:
         if not isinstance(self.doc, dict):
             self.error((), "a flow must be a JSON object")
             return False
+        module = self.flow_type == MODULE
+        allowed = MODULE_TOP_LEVEL_KEYS if module else TOP_LEVEL_KEYS
         for key in self.doc:
-            if key not in TOP_LEVEL_KEYS:
-                self.warn((key,), "unknown top-level key (expected Version, StartAction, Actions, Metadata)")
+            if key not in allowed:
+                expected = ", ".join(sorted(allowed, key=list(MODULE_TOP_LEVEL_KEYS).index))
+                hint = " (only flow modules have Settings)" if key == "Settings" else ""
+                self.warn((key,), f"unknown top-level key (expected {expected}){hint}")
+        if module and "Settings" in self.doc:
+            self._settings(self.doc["Settings"])
         if self.doc.get("Version") != VERSION:
             self.error(("Version",), f'must be "{VERSION}"')
         actions = self.doc.get("Actions")
@@ -164,29 +184,37 @@ class _Checker:
             self.error(("Metadata",), "must be an object")
         return True
 
+    def _settings(self, settings: Any) -> None:
+        if not isinstance(settings, dict):
+            self.error(("Settings",), "must be an object (the module's InputParameters, OutputParameters, Transitions)")
+            return
+        for key in ("InputParameters", "OutputParameters", "Transitions"):
+            if key in settings and not isinstance(settings[key], list):
+                self.error(("Settings", key), "must be a list")
+
     def _action(self, index: int, action: Any) -> None:
         path: tuple[str | int, ...] = ("Actions", index)
         if not isinstance(action, dict):
             self.error(path, "an action must be an object")
             return
+        action_type = action.get("Type")
+        rule = ACTION_RULES.get(action_type) if isinstance(action_type, str) else None
         for key, kind in (("Identifier", str), ("Type", str), ("Parameters", dict), ("Transitions", dict)):
             if key not in action:
-                self.error((*path, key), MISSING_PROPERTY)
+                # An action whose type takes no parameters may be exported without them.
+                if key != "Parameters" or rule is None or not rule.takes_no_parameters:
+                    self.error((*path, key), MISSING_PROPERTY)
             elif not isinstance(action[key], kind):
                 self.error((*path, key), f"must be {'a string' if kind is str else 'an object'}")
         identifier = action.get("Identifier")
         if isinstance(identifier, str):
             self._identifier(index, identifier)
-        action_type = action.get("Type")
-        if isinstance(action_type, str) and action_type not in ACTION_RULES and action_type not in OTHER_TERMINAL_TYPES:
-            self.warn((*path, "Type"), f"{action_type} is not known to this validator; its parameters are not checked")
-        if (
-            isinstance(action_type, str)
-            and self.flow_type is not None
-            and action_type in ACTION_RULES
-            and self.flow_type not in ACTION_RULES[action_type].flow_types
-        ):
-            self.error((*path, "Type"), f"{action_type} is not available in {self.flow_type} flows")
+        if not isinstance(action_type, str):
+            return
+        if rule is None:
+            self.error((*path, "Type"), _unknown_type(action_type))
+        elif self.flow_type is not None and self.flow_type not in rule.flow_types:
+            self.error((*path, "Type"), f"{action_type} is not available in {_flow_label(self.flow_type)}")
 
     def _identifier(self, index: int, identifier: str) -> None:
         path = ("Actions", index, "Identifier")
@@ -215,28 +243,31 @@ class _Checker:
         elif target not in self.identifiers:
             self.error(path, f"{target!r} names no action")
 
-    def _transitions(self, index: int, action: dict[str, Any]) -> None:
+    def _transitions(self, index: int, action: dict[str, Any], rule: ActionRule | None) -> None:
         path: tuple[str | int, ...] = ("Actions", index, "Transitions")
         transitions = action["Transitions"]
         action_type = action["Type"]
-        rule = ACTION_RULES.get(action_type)
-        terminal = action_type in OTHER_TERMINAL_TYPES or (rule is not None and rule.terminal)
-        if terminal:
+        ending = rule.ending if rule is not None else Ending.NEVER
+        if ending is Ending.ALWAYS:
             if transitions:
                 self.error(path, f"{action_type} ends the flow: Transitions must be {{}}")
             return
-        if "NextAction" not in transitions:
-            self.error((*path, "NextAction"), f"{MISSING_PROPERTY}. Path: {format_path((*path, 'NextAction'))}")
-        else:
+        if "NextAction" in transitions:
             self._next((*path, "NextAction"), transitions["NextAction"])
+        elif ending is Ending.NEVER:
+            self.error((*path, "NextAction"), f"{MISSING_PROPERTY}. Path: {format_path((*path, 'NextAction'))}")
         for key in transitions:
             if key not in ("NextAction", "Errors", "Conditions"):
                 self.warn((*path, key), "unknown transition key (expected NextAction, Errors, Conditions)")
         self._errors(path, transitions.get("Errors", []), action, rule)
         self._conditions(path, transitions.get("Conditions", []), action, rule)
 
+    @staticmethod
+    def _stores_input(action: dict[str, Any]) -> bool:
+        return action["Type"] == "GetParticipantInput" and _params(action).get("StoreInput") == "True"
+
     def _allowed_errors(self, action: dict[str, Any], rule: ActionRule) -> frozenset[str]:
-        if action["Type"] == "GetParticipantInput" and action["Parameters"].get("StoreInput") == "True":
+        if self._stores_input(action):
             return rule.errors - {"NoMatchingCondition"}
         return rule.errors
 
@@ -275,75 +306,97 @@ class _Checker:
         if not isinstance(entries, list):
             self.error((*path, "Conditions"), "must be a list")
             return
-        action_type = action["Type"]
-        stores_input = action_type == "GetParticipantInput" and action["Parameters"].get("StoreInput") == "True"
-        if entries and rule is not None and (not rule.conditions or stores_input):
+        spec = rule.conditions if rule is not None else None
+        stores_input = self._stores_input(action)
+        if entries and rule is not None and (spec is None or stores_input):
             reason = ' when StoreInput is "True"' if stores_input else ""
             self.error((*path, "Conditions"), f"Action does not support conditions{reason}")
             return
         if len(entries) > MAX_CONDITIONS:
             self.error((*path, "Conditions"), f"{len(entries)} conditions: at most {MAX_CONDITIONS}")
-        operands_seen: list[tuple[str, list[str]]] = []
+        matched: set[str] = set()
         for number, entry in enumerate(entries):
-            entry_path = (*path, "Conditions", number)
-            if not isinstance(entry, dict) or not isinstance(entry.get("Condition"), dict):
-                self.error(entry_path, "must be an object with NextAction and Condition")
-                continue
-            self._next((*entry_path, "NextAction"), entry.get("NextAction"))
-            condition = entry["Condition"]
-            operator = condition.get("Operator")
-            operands = condition.get("Operands")
-            if operator not in OPERATORS:
-                self.error((*entry_path, "Condition", "Operator"), f"unknown operator {operator!r}")
-            if not isinstance(operands, list) or not operands or not all(isinstance(item, str) for item in operands):
-                self.error((*entry_path, "Condition", "Operands"), "must be a non-empty list of strings")
-                continue
-            operands_seen.append((str(operator), operands))
-            if action_type == "GetParticipantInput" and (
-                operator != "Equals" or len(operands) != 1 or operands[0] not in DTMF_CHARACTERS
-            ):
-                self.error((*entry_path, "Condition"), "a DTMF condition is Equals one character of 0-9, # or *")
-            if action_type == "MessageParticipantIteratively" and (operator, operands) != (
-                "Equals",
-                ["MessagesInterrupted"],
-            ):
-                self.error((*entry_path, "Condition"), 'the only condition is Equals "MessagesInterrupted"')
-        if action_type == "CheckHoursOfOperation":
-            expected = [("Equals", ["True"]), ("Equals", ["False"])]
-            if sorted(operands_seen) != sorted(expected):
-                self.error((*path, "Conditions"), 'needs exactly two conditions: Equals "True" and Equals "False"')
-        if action_type == "Compare" and not entries:
-            self.error((*path, "Conditions"), "Compare needs at least one condition")
+            matched |= self._condition((*path, "Conditions", number), entry, action["Type"], spec)
+        if spec is not None and not stores_input:
+            self._required_conditions(path, entries, action, spec, matched)
 
-    def _parameters(self, index: int, action: dict[str, Any]) -> None:
-        rule = ACTION_RULES.get(action["Type"])
-        if rule is None:
-            return
+    def _condition(
+        self, entry_path: tuple[str | int, ...], entry: Any, action_type: str, spec: Conditions | None
+    ) -> set[str]:
+        """Checks one condition; returns the operands it matches with Equals."""
+        if not isinstance(entry, dict) or not isinstance(entry.get("Condition"), dict):
+            self.error(entry_path, "must be an object with NextAction and Condition")
+            return set()
+        self._next((*entry_path, "NextAction"), entry.get("NextAction"))
+        condition = entry["Condition"]
+        operator = condition.get("Operator")
+        operands = condition.get("Operands")
+        if operator not in OPERATORS:
+            self.error((*entry_path, "Condition", "Operator"), f"unknown operator {operator!r}")
+        if not isinstance(operands, list) or not operands or not all(isinstance(item, str) for item in operands):
+            self.error((*entry_path, "Condition", "Operands"), "must be a non-empty list of strings")
+            return set()
+        if spec is None:
+            return set()
+        if action_type == "GetParticipantInput":
+            if operator != "Equals" or len(operands) != 1 or operands[0] not in DTMF_CHARACTERS:
+                self.error((*entry_path, "Condition"), "a DTMF condition is Equals one character of 0-9, # or *")
+        else:
+            if operator in OPERATORS and operator not in spec.operators:
+                allowed = ", ".join(sorted(spec.operators))
+                self.error((*entry_path, "Condition", "Operator"), f"{action_type} conditions support only {allowed}")
+            if spec.operands is not None and not set(operands) <= spec.operands:
+                results = ", ".join(sorted(spec.operands))
+                self.error(
+                    (*entry_path, "Condition", "Operands"),
+                    f"{action_type} results are {results}: {', '.join(operands)} can never match",
+                )
+        return set(operands) if operator == "Equals" else set()
+
+    def _required_conditions(
+        self,
+        path: tuple[str | int, ...],
+        entries: list[Any],
+        action: dict[str, Any],
+        spec: Conditions,
+        matched: set[str],
+    ) -> None:
+        action_type = action["Type"]
+        wanted = list(spec.required)
+        if action_type == "Wait" and isinstance(_params(action).get("Events"), list):
+            wanted += [str(event) for event in _params(action)["Events"]]
+        if wanted and not set(wanted) <= matched:
+            listed = " and ".join(f'Equals "{operand}"' for operand in wanted)
+            self.error((*path, "Conditions"), f"{action_type} needs conditions {listed}")
+        if spec.at_least_one and not entries:
+            self.error((*path, "Conditions"), f"{action_type} needs at least one condition")
+
+    def _parameters(self, index: int, action: dict[str, Any], rule: ActionRule) -> None:
         path: tuple[str | int, ...] = ("Actions", index, "Parameters")
-        params = action["Parameters"]
+        params = _params(action)
         for key in sorted(rule.required - params.keys()):
             self.error((*path, key), MISSING_PROPERTY)
+        known = rule.required | rule.optional
         for key in params:
-            if key not in rule.required | rule.optional:
-                self.warn((*path, key), f"{action['Type']} has no parameter {key}")
+            if key not in known:
+                self.error((*path, key), _unknown_parameter(action["Type"], key, known))
         if rule.check is not None:
             rule.check(params, lambda sub, message: self.error((*path, *sub), message))
 
     def _references(self, index: int, action: dict[str, Any]) -> None:
         base: tuple[str | int, ...] = ("Actions", index, "Parameters")
-        for sub, value in walk_strings(action["Parameters"]):
+        for sub, value in walk_strings(_params(action)):
             path = (*base, *sub)
             is_reference, kind = reference_field(sub)
+            if self.rendered:
+                self._rendered_value(path, value)
+                continue
             placeholder = parse_placeholder(value)
             if not is_reference:
                 if mentions_placeholder(value):
                     self.error(path, "placeholders are allowed only as the whole value of a resource reference")
                 continue
             if is_jsonpath(value):
-                continue
-            if self.rendered:
-                if mentions_placeholder(value):
-                    self.error(path, f"unresolved placeholder {value}")
                 continue
             if placeholder is None:
                 expected = f"${{{kind}:name}}" if kind else "a JSONPath"
@@ -358,6 +411,19 @@ class _Checker:
             elif placeholder.kind != kind:
                 expected = f"a ${{{kind}:...}} placeholder" if kind else "a JSONPath"
                 self.error(path, f"{placeholder} is the wrong kind here: expected {expected}")
+
+    def _rendered_value(self, path: tuple[str | int, ...], value: str) -> None:
+        """A rendered or exported flow goes to an instance as it is: nothing may be left to fill in."""
+        foreign = [token for token in TEMPLATE_TOKEN.findall(value) if parse_placeholder(token) is None]
+        if foreign:
+            tokens = ", ".join(dict.fromkeys(foreign))
+            self.error(
+                path,
+                f"unfilled template token {tokens}: this file is a template that a deployment script fills in; "
+                "fill it in (or export the flow from an instance) before importing it",
+            )
+        elif mentions_placeholder(value):
+            self.error(path, f"unresolved placeholder {value}: render the flow for an instance first")
 
     def _no_literal_arn(self) -> None:
         if self.rendered:
@@ -412,7 +478,7 @@ class _Checker:
             action = by_id.get(pending.popleft())
             if action is None:
                 continue
-            for target in _targets(action["Transitions"]):
+            for target in targets(action["Transitions"]):
                 if target in self.identifiers and target not in reached:
                     reached.add(target)
                     pending.append(target)
@@ -421,30 +487,81 @@ class _Checker:
                 self.warn(("Actions", index), f"{identifier!r} is unreachable from StartAction")
 
 
-def _targets(transitions: Mapping[str, Any]) -> list[Any]:
-    targets = [transitions.get("NextAction")]
+def _params(action: Mapping[str, Any]) -> dict[str, Any]:
+    params = action.get("Parameters", {})
+    return params if isinstance(params, dict) else {}
+
+
+def _flow_label(flow_type: FlowKind) -> str:
+    return "flow modules" if flow_type == MODULE else f"{flow_type} flows"
+
+
+def _unknown_type(action_type: str) -> str:
+    close = difflib.get_close_matches(action_type, ACTION_RULES, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{action_type} is not an action type of the flow language{hint}"
+
+
+def _unknown_parameter(action_type: str, key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    accepted = ", ".join(sorted(known)) or "none"
+    return f"{action_type} has no parameter {key}{hint}; it takes: {accepted}"
+
+
+def targets(transitions: Mapping[str, Any]) -> list[Any]:
+    """Every action a Transitions object can lead to: NextAction, then each error and condition branch."""
+    found = [transitions.get("NextAction")]
     for key in ("Errors", "Conditions"):
         entries = transitions.get(key)
         if isinstance(entries, list):
-            targets += [entry.get("NextAction") for entry in entries if isinstance(entry, dict)]
-    return targets
+            found += [entry.get("NextAction") for entry in entries if isinstance(entry, dict)]
+    return found
 
 
-def validate_flow(doc: Any, *, rendered: bool = False, flow_type: FlowType | None = None) -> list[Problem]:
-    """Every problem in one flow document; flow-type restrictions apply when `flow_type` is given."""
+def validate_flow(doc: Any, *, rendered: bool = False, flow_type: FlowKind | None = None) -> list[Problem]:
+    """Every problem in one flow document; flow-type restrictions apply when `flow_type` is known.
+
+    A document with top-level `Settings` and no flow type given is checked as a flow module.
+    """
+    if flow_type is None and looks_like_module(doc):
+        flow_type = MODULE
     return _Checker(doc, rendered=rendered, flow_type=flow_type).run()
 
 
-def validate_file(path: Path, *, rendered: bool = False, manifest: Manifest | None = None) -> list[Problem]:
-    """Problems in a flow file; its flow type comes from the manifest when the file is listed there."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        return [Problem(Severity.ERROR, "", f"cannot read: {error}")]
-    except json.JSONDecodeError as error:
-        return [Problem(Severity.ERROR, "", f"not valid JSON: {error}")]
-    flow_type = None
+def file_flow_type(
+    path: Path, wrapper_type: FlowKind | None, manifest: Manifest | None, flow_type: FlowKind | None
+) -> FlowKind | None:
+    """The flow type a file is checked against: the one asked for, else its wrapper's, else the manifest's."""
+    if flow_type is not None:
+        return flow_type
+    if wrapper_type is not None:
+        return wrapper_type
     if manifest is not None:
-        key = manifest.key_for_file(path)
-        flow_type = manifest.flows[key].type if key is not None else None
-    return validate_flow(doc, rendered=rendered, flow_type=flow_type)
+        return manifest.kind_for_file(path)
+    return None
+
+
+def validate_file(
+    path: Path, *, rendered: bool = False, manifest: Manifest | None = None, flow_type: FlowKind | None = None
+) -> list[Problem]:
+    """Problems in a flow file (bare, wrapped as the API returns it, or a module).
+
+    The flow type is `flow_type` when given, else the wrapper's `Type`, else the
+    manifest's entry for the file; a wrapper and `flow_type` that disagree is an error.
+    """
+    try:
+        loaded = read_flow_file(path)
+    except FlowFileError as error:
+        return [Problem(Severity.ERROR, "", str(error))]
+    if flow_type is not None and loaded.flow_type is not None and flow_type != loaded.flow_type:
+        return [
+            Problem(
+                Severity.ERROR,
+                "Type",
+                f"the file is a {_flow_label(loaded.flow_type)} export, but it is being checked as {flow_type}",
+            )
+        ]
+    return validate_flow(
+        loaded.document, rendered=rendered, flow_type=file_flow_type(path, loaded.flow_type, manifest, flow_type)
+    )

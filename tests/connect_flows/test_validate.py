@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connect_flows.manifest import FlowType, load_manifest
-from connect_flows.validate import Problem, Severity, validate_flow
+from connect_flows.validate import Problem, Severity, errors, validate_flow
 
 from .conftest import action, index_of
 
@@ -334,15 +334,50 @@ CASES = [
         "unknown parameter",
         params("welcome", Colour="blue"),
         at("welcome", ".Parameters.Colour"),
-        "has no parameter Colour",
-        severity=Severity.WARNING,
+        "MessageParticipant has no parameter Colour",
+    ),
+    Case(
+        "misspelled parameter",
+        lambda f: action(f, "welcome")["Parameters"].update(Txt=action(f, "welcome")["Parameters"].pop("Text")),
+        at("welcome", ".Parameters.Txt"),
+        "has no parameter Txt (did you mean Text?)",
     ),
     Case(
         "unknown action type",
         lambda f: action(f, "welcome").update(Type="DoSomethingNew"),
         at("welcome", ".Type"),
-        "not known to this validator",
-        severity=Severity.WARNING,
+        "DoSomethingNew is not an action type of the flow language",
+    ),
+    Case(
+        "misspelled action type",
+        lambda f: action(f, "welcome").update(Type="MesageParticipant"),
+        at("welcome", ".Type"),
+        "(did you mean MessageParticipant?)",
+    ),
+    Case(
+        "condition operands the action can produce",
+        lambda f: action(f, "check-hours")["Transitions"]["Conditions"][0]["Condition"].update(Operands=["Open"]),
+        at("check-hours", ".Transitions.Conditions[0].Condition.Operands"),
+        "CheckHoursOfOperation results are False, True: Open can never match",
+    ),
+    Case(
+        "condition operators the action supports",
+        lambda f: action(f, "check-hours")["Transitions"]["Conditions"][0]["Condition"].update(Operator="TextContains"),
+        at("check-hours", ".Transitions.Conditions[0].Condition.Operator"),
+        "CheckHoursOfOperation conditions support only Equals",
+    ),
+    Case(
+        "event hook configuration names the hook set",
+        params("set-queue-flow", EventHooksConfiguration={"AgentWhisper": {"DisableExecution": "false"}}),
+        at("set-queue-flow", ".Parameters.EventHooksConfiguration"),
+        "may only configure the hook this action sets",
+    ),
+    Case(
+        "rendered flows hold no template tokens of other tools",
+        params("welcome", Text="Welcome to ${BRAND}"),
+        at("welcome", ".Parameters.Text"),
+        "unfilled template token ${BRAND}",
+        rendered=True,
     ),
     Case("size limit", params("welcome", Text="x" * 256_001), fixed(""), "limit is 256,000"),
     Case(
@@ -556,3 +591,105 @@ def test_problems_print_in_the_service_path_style() -> None:
 
 def test_a_document_that_is_not_an_object_is_one_error() -> None:
     assert [(p.path, p.message) for p in validate_flow([1, 2])] == [("", "a flow must be a JSON object")]
+
+
+def test_an_action_whose_type_takes_no_parameters_may_leave_them_out_and_is_still_checked() -> None:
+    # Given the console's export of a transfer block without Parameters (the type takes none)
+    flow = copy.deepcopy(MANIFEST.load_flow("basic_inbound"))
+    action(flow, "transfer-to-queue").pop("Parameters")
+    # Then the flow is valid
+    assert validate_flow(flow, flow_type="CONTACT_FLOW") == []
+    # And its branches still take part in the transition checks
+    action(flow, "transfer-to-queue")["Transitions"]["Errors"][0]["NextAction"] = "nowhere"
+    path = f"Actions[{index_of(flow, 'transfer-to-queue')}].Transitions.Errors[0].NextAction"
+    assert [(p.path, p.message) for p in errors(validate_flow(flow, flow_type="CONTACT_FLOW"))] == [
+        (path, "'nowhere' names no action")
+    ]
+
+
+def test_a_message_loop_may_end_without_next_action_keeping_only_its_interruption() -> None:
+    # Given a queue flow whose message loop is exported with only the MessagesInterrupted condition
+    flow = copy.deepcopy(MANIFEST.load_flow("customer_queue"))
+    loop = action(flow, "hold-messages")
+    loop["Parameters"]["InterruptFrequencySeconds"] = "30"
+    loop["Transitions"] = {
+        "Conditions": [
+            {"NextAction": "end-flow", "Condition": {"Operator": "Equals", "Operands": ["MessagesInterrupted"]}}
+        ]
+    }
+    # Then it is valid, and the condition is still checked
+    assert validate_flow(flow, flow_type="CUSTOMER_QUEUE") == []
+    loop["Transitions"]["Conditions"][0]["Condition"]["Operands"] = ["Interrupted"]
+    assert any("can never match" in p.message for p in validate_flow(flow, flow_type="CUSTOMER_QUEUE"))
+
+
+def loop_flow(conditions: list[str]) -> dict[str, Any]:
+    return {
+        "Version": "2019-10-30",
+        "StartAction": "loop",
+        "Actions": [
+            {
+                "Identifier": "loop",
+                "Type": "Loop",
+                "Parameters": {"LoopCount": "3"},
+                "Transitions": {
+                    "NextAction": "end",
+                    "Conditions": [
+                        {"NextAction": "end", "Condition": {"Operator": "Equals", "Operands": [operand]}}
+                        for operand in conditions
+                    ],
+                },
+            },
+            {"Identifier": "end", "Type": "DisconnectParticipant", "Transitions": {}},
+        ],
+    }
+
+
+def test_a_loop_needs_both_of_its_results_as_conditions() -> None:
+    assert errors_of(loop_flow(["ContinueLooping", "DoneLooping"])) == []
+    assert errors_of(loop_flow(["ContinueLooping"])) == [
+        ("Actions[0].Transitions.Conditions", 'Loop needs conditions Equals "ContinueLooping" and Equals "DoneLooping"')
+    ]
+
+
+def errors_of(flow: dict[str, Any], flow_type: FlowType | None = "CONTACT_FLOW") -> list[tuple[str, str]]:
+    return [(p.path, p.message) for p in validate_flow(flow, flow_type=flow_type) if p.severity is Severity.ERROR]
+
+
+def module_flow() -> dict[str, Any]:
+    return {
+        "Version": "2019-10-30",
+        "StartAction": "hello",
+        "Actions": [
+            {
+                "Identifier": "hello",
+                "Type": "MessageParticipant",
+                "Parameters": {"Text": "Hello", "SkipWhenDTMFBufferEnabled": "false"},
+                "Transitions": {"NextAction": "return"},
+            },
+            {"Identifier": "return", "Type": "EndFlowModuleExecution", "Parameters": {}, "Transitions": {}},
+        ],
+        "Settings": {"InputParameters": [], "OutputParameters": [], "Transitions": []},
+    }
+
+
+def test_a_flow_module_has_settings_and_returns_with_end_flow_module_execution() -> None:
+    # Given a module (top-level Settings), When validated with no flow type, Then it is checked as a module
+    assert errors_of(module_flow(), flow_type=None) == []
+    # And the module's own action is an error in a flow, and its Settings only a warning there
+    problems = validate_flow(module_flow(), flow_type="CONTACT_FLOW")
+    assert [(p.path, p.message) for p in errors(problems)] == [
+        ("Actions[1].Type", "EndFlowModuleExecution is not available in CONTACT_FLOW flows")
+    ]
+    assert any(p.path == "Settings" and "only flow modules have Settings" in p.message for p in problems)
+
+
+def test_a_module_cannot_invoke_a_module() -> None:
+    flow = module_flow()
+    flow["Actions"][0] = {
+        "Identifier": "hello",
+        "Type": "InvokeFlowModule",
+        "Parameters": {"FlowModuleId": "${module:caller_greeting}"},
+        "Transitions": {"NextAction": "return", "Errors": [{"NextAction": "return", "ErrorType": "NoMatchingError"}]},
+    }
+    assert errors_of(flow, flow_type=None) == [("Actions[0].Type", "InvokeFlowModule is not available in flow modules")]
