@@ -187,6 +187,9 @@ class EventsConfig(_Frozen):
     spend_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # the currency spend is counted in
     # Interactions on two channels this close together are one journey switching channel (ChannelSwitched).
     channel_switch_minutes: Annotated[int, Field(ge=1, le=1440)]
+    # An event dated more than this after it reached the stream is dead-lettered ("occurred_at in the future"):
+    # producers' clocks drift a little; a bigger lead is a broken clock or time zone, not a real event.
+    future_tolerance_minutes: Annotated[int, Field(ge=0, le=60)]
     # Firehose buffering into the lake (dynamic partitioning needs at least 64 MB).
     lake_buffer_seconds: Annotated[int, Field(ge=60, le=900)]
     lake_buffer_mb: Annotated[int, Field(ge=64, le=128)]

@@ -92,6 +92,7 @@ class ExperiencePathwayStack(PlatformStack):
                 constants.ENV_SPEND_THRESHOLD: str(events.spend_threshold),
                 constants.ENV_SPEND_CURRENCY: events.spend_currency,
                 constants.ENV_CHANNEL_SWITCH_MINUTES: str(events.channel_switch_minutes),
+                constants.ENV_FUTURE_TOLERANCE_MINUTES: str(events.future_tolerance_minutes),
                 # Longer than the stream keeps a record, so a redelivered record is always recognised.
                 constants.ENV_DEDUP_HOURS: str(max(72, events.retention_hours + 24)),
             },

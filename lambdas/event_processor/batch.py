@@ -1,5 +1,11 @@
 """The use case: apply one Kinesis batch of decoded records, coalesced per customer.
 
+0. Clock: an event dated more than the policy's `future_tolerance` after the
+   record's arrival on the stream (or the batch's clock, if earlier) is
+   dead-lettered with the reason: the event is wrong, and is kept for
+   inspection rather than applied, clamped or retried. The arrival time is the
+   same on every delivery of a record, so a redelivered record gets the same
+   verdict however late it comes back.
 1. Identities: every identity map key of the batch is resolved at once; an
    unknown key gets a provisional customer id through a conditional put, so two
    concurrent batches agree on it (the loser adopts the winner's id).
@@ -16,10 +22,15 @@
 Records that could not be applied (their customer's write or triggers failed,
 or their dead letter was not accepted) are returned as failures, for Lambda to
 retry: applying them again is harmless (see `ledger`).
+
+Every record of a batch has exactly one outcome in the report: applied,
+duplicate (an event id already applied, in this batch or an earlier one),
+dead-lettered, skipped (its customer was erased) or failed (`BatchReport.accounted`).
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -40,7 +51,7 @@ from event_processor.ports import (
     TriggerPublisher,
 )
 from event_processor.rules import Outcome, Policy, apply_events, live_state
-from omni_domain.customer_events import CustomerEvent
+from omni_domain.customer_events import CustomerEvent, InvalidEventError, check_not_future, event_json
 from omni_domain.event_triggers import Trigger
 
 MAX_WRITE_ATTEMPTS = 4
@@ -50,13 +61,36 @@ MAX_WRITE_ATTEMPTS = 4
 class DecodedRecord:
     sequence_number: str
     event: CustomerEvent
+    # Where the record came from: what its dead letter keeps should the batch refuse the event.
+    data: str | None = None  # the record's data as received (base64); None: the event's own JSON
+    partition_key: str = ""
+    event_source_arn: str = ""
+    arrived_at: float | None = None  # Kinesis' approximate arrival timestamp (epoch seconds); None: unknown
+
+    def received_at(self, now: datetime) -> datetime:
+        """The moment the event is judged against: its arrival on the stream, or the clock if earlier."""
+        if self.arrived_at is None:
+            return now
+        return min(now, datetime.fromtimestamp(self.arrived_at, UTC))
+
+    def dead_letter(self, error: InvalidEventError) -> DeadLetter:
+        data = self.data if self.data is not None else base64.b64encode(event_json(self.event)).decode()
+        return DeadLetter(
+            sequence_number=self.sequence_number,
+            reason=error.reason,
+            errors=tuple(error.errors),
+            data=data,
+            partition_key=self.partition_key,
+            event_source_arn=self.event_source_arn,
+            arrived_at=self.arrived_at or 0.0,
+        )
 
 
 @dataclass
 class BatchReport:
     """What happened to a batch; the handler turns it into metrics."""
 
-    records: int = 0
+    records: int = 0  # received
     failed: set[str] = field(default_factory=set)  # sequence numbers for Lambda to retry
     applied: Counter[tuple[str, str]] = field(default_factory=Counter)  # (event_type, channel) -> events
     revenue: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (channel, currency) -> purchase amounts
@@ -70,6 +104,15 @@ class BatchReport:
     write_conflicts: int = 0
     triggers: Counter[str] = field(default_factory=Counter)
     foreign_currency: int = 0
+
+    @property
+    def applied_total(self) -> int:
+        return sum(self.applied.values())
+
+    @property
+    def accounted(self) -> int:
+        """The records with an outcome; always `records`: none is lost, none is counted twice."""
+        return self.applied_total + self.duplicates + self.dead_lettered + self.erased_skipped + len(self.failed)
 
 
 @dataclass(slots=True)
@@ -109,6 +152,7 @@ class EventBatch:
     def apply(self, decoded: Sequence[DecodedRecord], rejected: Sequence[DeadLetter]) -> BatchReport:
         report = BatchReport(records=len(decoded) + len(rejected))
         now = self.clock()
+        decoded, too_early = self._on_time(decoded, now)
         by_customer = self._group(decoded, report, now)
         report.customers = len(by_customer)
         stored = self.states.load_many(list(by_customer))
@@ -123,8 +167,21 @@ class EventBatch:
         for item in pending:
             if not self._store(item, published, now, report):
                 report.failed.update(record.sequence_number for record in item.records)
-        self._dead_letter(rejected, report)
+        self._dead_letter([*rejected, *too_early], report)
         return report
+
+    def _on_time(self, decoded: Sequence[DecodedRecord], now: datetime) -> tuple[list[DecodedRecord], list[DeadLetter]]:
+        """The records to apply, and the dead letters of those dated too far after their arrival."""
+        on_time: list[DecodedRecord] = []
+        too_early: list[DeadLetter] = []
+        for record in decoded:
+            try:
+                check_not_future(record.event, now=record.received_at(now), tolerance=self.policy.future_tolerance)
+            except InvalidEventError as error:
+                too_early.append(record.dead_letter(error))
+            else:
+                on_time.append(record)
+        return on_time, too_early
 
     def _group(
         self, decoded: Sequence[DecodedRecord], report: BatchReport, now: datetime

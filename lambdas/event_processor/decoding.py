@@ -17,7 +17,14 @@ def decode_record(record: KinesisStreamRecord) -> DecodedRecord | DeadLetter:
     kinesis = record.kinesis
     try:
         data = base64.b64decode(kinesis.data, validate=True)
-        return DecodedRecord(kinesis.sequence_number, parse_event(data))
+        return DecodedRecord(
+            kinesis.sequence_number,
+            parse_event(data),
+            data=kinesis.data,
+            partition_key=kinesis.partition_key,
+            event_source_arn=record.event_source_arn or "",
+            arrived_at=kinesis.approximate_arrival_timestamp,
+        )
     except binascii.Error:
         return _letter(record, "not base64", ())
     except InvalidEventError as error:

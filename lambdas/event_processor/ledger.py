@@ -13,10 +13,14 @@ and `ledger` (this module), written together in one conditional write:
   (bounded to `MAX_APPLIED_IDS`). Ids live in the item, not in a processed-ids
   table, because the state and the ids it reflects must change atomically:
   one conditional write per customer gives exactly-once without a transaction
-  per event, and keeps the writes per batch at one per customer. Events that
-  only touch registers (page views, cart updates...) are idempotent by
-  construction and are not remembered, so a burst of page views cannot crowd
-  out the ids that matter.
+  per event, and keeps the writes per batch at one per customer.
+- `seen`: the ids of the other events (page views, cart updates...) of the same
+  `dedup_hours`. Their effect on registers is idempotent by construction, but a
+  redelivered copy must be counted as a duplicate, not applied again (and a copy
+  holding something else must not replace the first). They are kept apart and
+  bounded separately (`MAX_SEEN_IDS`), so a burst of page views cannot crowd out
+  the additive ids that exactly-once depends on; past that bound a redelivered
+  page view would be counted as applied again, and change nothing.
 - `above_threshold`: whether SpendingThresholdCrossed has fired for the current
   crossing (it fires again only after the spend fell below).
 """
@@ -28,8 +32,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-# About 60 bytes each in the item: 2,000 ids stay well under DynamoDB's 400 KB item limit.
+# About 60 bytes each in the item: 2,000 + 1,000 ids stay well under DynamoDB's 400 KB item limit.
 MAX_APPLIED_IDS = 2000
+MAX_SEEN_IDS = 1000
 
 Stamp = tuple[datetime, str]  # (occurred_at, event_id): a total order for last-writer-wins
 
@@ -66,8 +71,13 @@ class Ledger:
     friction: dict[str, FrictionRegister] = field(default_factory=dict)
     spend_by_day: dict[str, Decimal] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
-    applied: dict[str, int] = field(default_factory=dict)  # event id -> epoch second it was applied
+    applied: dict[str, int] = field(default_factory=dict)  # additive event id -> epoch second it was applied
+    seen: dict[str, int] = field(default_factory=dict)  # any other event id -> epoch second it was applied
     above_threshold: bool = False
+
+    def knows(self, event_id: str) -> bool:
+        """Whether an event of this id was applied already (within `dedup_hours`)."""
+        return event_id in self.applied or event_id in self.seen
 
     def copy(self) -> Ledger:
         # Registers are immutable: copying the containers is enough.
@@ -78,6 +88,7 @@ class Ledger:
             spend_by_day=dict(self.spend_by_day),
             counters=dict(self.counters),
             applied=dict(self.applied),
+            seen=dict(self.seen),
         )
 
 
@@ -103,6 +114,7 @@ def ledger_document(ledger: Ledger) -> dict[str, Any]:
         "spend_by_day": dict(ledger.spend_by_day),
         "counters": dict(ledger.counters),
         "applied": dict(ledger.applied),
+        "seen": dict(ledger.seen),
         "above_threshold": ledger.above_threshold,
     }
     if ledger.cart is not None:
@@ -136,5 +148,7 @@ def ledger_from_document(document: dict[str, Any]) -> Ledger:
         spend_by_day={day: Decimal(amount) for day, amount in document["spend_by_day"].items()},
         counters={name: int(count) for name, count in document["counters"].items()},
         applied={event_id: int(at) for event_id, at in document["applied"].items()},
+        # Items written before non-additive ids were remembered have no `seen`.
+        seen={event_id: int(at) for event_id, at in document.get("seen", {}).items()},
         above_threshold=bool(document["above_threshold"]),
     )

@@ -32,12 +32,18 @@ class CoalescingKinesisProcessor(BatchProcessor):
         outcomes = super().process()
         decoded: list[DecodedRecord] = []
         rejected: list[DeadLetter] = []
-        for status, result, _record in outcomes:
+        not_decoded: set[str] = set()
+        for status, result, raw in outcomes:
             if status == "success" and isinstance(result, DecodedRecord):
                 decoded.append(result)
             elif status == "success" and isinstance(result, DeadLetter):
                 rejected.append(result)
+            elif raw is not None:  # decoding raised (a bug, not bad data): Powertools reports it for retry
+                not_decoded.add(_sequence_number(raw))
         self.report = self.batch.apply(decoded, rejected)
+        # Received and failed, so the report still accounts for every record of the batch.
+        self.report.records += len(not_decoded)
+        self.report.failed |= not_decoded
         failed = self.report.failed
         if not failed:
             return outcomes
@@ -54,4 +60,5 @@ class CoalescingKinesisProcessor(BatchProcessor):
 
 
 def _sequence_number(raw: Any) -> str:
+    # The raw record, or (for a record Powertools marked failed) its KinesisStreamRecord: both index alike.
     return str(raw["kinesis"]["sequenceNumber"])

@@ -3,7 +3,15 @@
 The result depends on the set of events and the clock, never on their order:
 registers are last-writer-wins by `(occurred_at, event_id)`, additive facts are
 sums applied once per event id, and triggers are derived from the state before
-and after the batch (see `ledger`).
+and after the batch (see `ledger`). The one exception is an event id delivered
+more than once with different contents: the first copy delivered wins, whether
+the copies share a batch or not; every later copy is a duplicate.
+
+Every window is bounded at both ends by the clock: the past by the window's
+length, the future by `future_tolerance` (an event further ahead is
+dead-lettered before it gets here, see `batch`). A register or a day of spend
+beyond that bound (written before the bound existed) neither counts nor blocks
+a real, later event.
 """
 
 from __future__ import annotations
@@ -15,9 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from event_processor.ledger import MAX_APPLIED_IDS, CartRegister, ChannelRegister, FrictionRegister, Ledger, Stamp
+from event_processor.ledger import (
+    MAX_APPLIED_IDS,
+    MAX_SEEN_IDS,
+    CartRegister,
+    ChannelRegister,
+    FrictionRegister,
+    Ledger,
+    Stamp,
+)
 from omni_domain import event_triggers as triggers
 from omni_domain.customer_events import (
+    DEFAULT_FUTURE_TOLERANCE,
     CartAbandonedEvent,
     CartUpdatedEvent,
     ComplaintEvent,
@@ -48,6 +65,8 @@ class Policy:
     dedup_hours: int = 72
     switch_window: timedelta = timedelta(minutes=30)
     tombstone_days: int = 30
+    # How far after the clock an event may have happened (producers' clocks drift); see check_not_future.
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
 
 
 @dataclass
@@ -80,23 +99,29 @@ class _Fold:
         self.changed = False
         self.foreign_currency = 0
         self.oldest_day = (now - timedelta(days=365)).date()
+        self.newest = now + policy.future_tolerance
+        self.newest_day = self.newest.date()
+
+    def _replaces(self, current: ChannelRegister | CartRegister | FrictionRegister | None, stamp: Stamp) -> bool:
+        """Last writer wins; a register stamped beyond the clock's bound cannot be real and never blocks."""
+        return current is None or current.stamp < stamp or current.stamp[0] > self.newest
 
     def channel(self, event: CustomerEvent) -> None:
         current = self.ledger.channels.get(event.channel)
-        if current is None or current.stamp < _stamp(event):
+        if self._replaces(current, _stamp(event)):
             self.ledger.channels[event.channel] = ChannelRegister(_stamp(event), event.event_type)
             self.changed = True
 
     def cart(self, register: CartRegister) -> None:
         current = self.ledger.cart
-        if current is None or current.stamp < register.stamp:
+        if self._replaces(current, register.stamp):
             self.ledger.cart = register
             self.changed = True
 
     def friction(self, event: CustomerEvent, kind: str, reference: str, *, is_open: bool) -> None:
         key = f"{kind}:{reference}"
         current = self.ledger.friction.get(key)
-        if current is None or current.stamp < _stamp(event):
+        if self._replaces(current, _stamp(event)):
             self.ledger.friction[key] = FrictionRegister(_stamp(event), kind, reference, event.channel, is_open)
             self.changed = True
 
@@ -110,7 +135,7 @@ class _Fold:
             self.foreign_currency += 1
             return
         day = event.occurred_at.date()
-        if day >= self.oldest_day:
+        if self.oldest_day <= day <= self.newest_day:
             key = day.isoformat()
             self.ledger.spend_by_day[key] = self.ledger.spend_by_day.get(key, Decimal(0)) + amount
 
@@ -160,15 +185,18 @@ class _Fold:
             )
             self.friction(event, "abandoned_cart", abandoned.cart_id, is_open=True)
 
+    def remember(self, event: CustomerEvent, at: int) -> None:
+        """Record the event's id, so any later copy is a duplicate: remembering it is a change worth a write."""
+        ids = self.ledger.applied if event.event_type in ADDITIVE_TYPES else self.ledger.seen
+        ids[event.event_id] = at
+        self.changed = True
+
     def prune(self) -> None:
         """Forget what can no longer matter; pruning alone is not a change worth a write."""
         ledger = self.ledger
         horizon = int((self.now - timedelta(hours=self.policy.dedup_hours)).timestamp())
-        applied = {event_id: at for event_id, at in ledger.applied.items() if at >= horizon}
-        if len(applied) > MAX_APPLIED_IDS:
-            keep = sorted(applied.items(), key=lambda item: (item[1], item[0]))[-MAX_APPLIED_IDS:]
-            applied = dict(keep)
-        ledger.applied = applied
+        ledger.applied = _recent(ledger.applied, horizon, MAX_APPLIED_IDS)
+        ledger.seen = _recent(ledger.seen, horizon, MAX_SEEN_IDS)
         oldest = self.oldest_day.isoformat()
         ledger.spend_by_day = {day: amount for day, amount in ledger.spend_by_day.items() if day >= oldest}
         tombstone_horizon = self.now - timedelta(days=self.policy.tombstone_days)
@@ -177,37 +205,58 @@ class _Fold:
         }
 
 
-def spend_in_window(ledger: Ledger, now: datetime, days: int) -> Decimal:
-    """Net spend (purchases less returns) of the last `days` days, never below zero."""
+def _recent(ids: dict[str, int], horizon: int, limit: int) -> dict[str, int]:
+    """The ids applied since `horizon`, the newest `limit` of them."""
+    kept = {event_id: at for event_id, at in ids.items() if at >= horizon}
+    if len(kept) > limit:
+        kept = dict(sorted(kept.items(), key=lambda item: (item[1], item[0]))[-limit:])
+    return kept
+
+
+def spend_in_window(ledger: Ledger, now: datetime, days: int, policy: Policy) -> Decimal:
+    """Net spend (purchases less returns) of the last `days` days, never below zero.
+
+    Bounded at both ends: a day past the clock's tolerance holds no real spend yet.
+    """
     first = (now - timedelta(days=days)).date().isoformat()
-    return max(Decimal(0), sum((amount for day, amount in ledger.spend_by_day.items() if day > first), Decimal(0)))
+    last = (now + policy.future_tolerance).date().isoformat()
+    amounts = (amount for day, amount in ledger.spend_by_day.items() if first < day <= last)
+    return max(Decimal(0), sum(amounts, Decimal(0)))
 
 
-def _latest(channels: dict[str, ChannelRegister]) -> tuple[str, ChannelRegister] | None:
-    return max(channels.items(), key=lambda item: item[1].stamp, default=None)
+def _current_channels(channels: dict[str, ChannelRegister], newest: datetime) -> dict[str, ChannelRegister]:
+    """The channel registers up to the clock's bound: one stamped beyond it is not a real interaction."""
+    return {channel: register for channel, register in channels.items() if register.stamp[0] <= newest}
+
+
+def _latest(channels: dict[str, ChannelRegister], newest: datetime) -> tuple[str, ChannelRegister] | None:
+    return max(_current_channels(channels, newest).items(), key=lambda item: item[1].stamp, default=None)
 
 
 def apply_events(
     customer_id: str, ledger: Ledger, events: Iterable[CustomerEvent], *, policy: Policy, now: datetime
 ) -> Outcome:
-    """Fold a customer's events (any order, duplicates allowed) into its ledger; derive the triggers."""
+    """Fold a customer's events, in the order delivered, into its ledger; derive the triggers.
+
+    Each event id is applied once: a copy of an id this batch already delivered, or that the
+    ledger remembers from an earlier batch, is counted as a duplicate and changes nothing.
+    """
     fold = _Fold(ledger, policy, now)
     fold.prune()
-    before_latest = _latest(ledger.channels)
+    before_latest = _latest(ledger.channels, fold.newest)
     before_cart = ledger.cart
-    unique = {event.event_id: event for event in events}
-    ordered = sorted(unique.values(), key=_stamp)
     applied_at = int(now.timestamp())
     outcome = Outcome(ledger=fold.ledger, changed=False)
     fresh: list[CustomerEvent] = []
-    for event in ordered:
-        if event.event_id in fold.ledger.applied:
+    for event in events:
+        if fold.ledger.knows(event.event_id):
             outcome.duplicates += 1
             continue
-        if event.event_type in ADDITIVE_TYPES:
-            fold.ledger.applied[event.event_id] = applied_at
-        fold.apply(event)
+        fold.remember(event, applied_at)
         fresh.append(event)
+    fresh.sort(key=_stamp)
+    for event in fresh:
+        fold.apply(event)
     outcome.applied_by = Counter((event.event_type, event.channel) for event in fresh)
     for event in fresh:
         if isinstance(event, PurchaseEvent):
@@ -302,7 +351,7 @@ def _switches(
 
 def _threshold(customer_id: str, fold: _Fold, fresh: Sequence[CustomerEvent]) -> list[triggers.Trigger]:
     ledger, policy = fold.ledger, fold.policy
-    spend = spend_in_window(ledger, fold.now, 30)
+    spend = spend_in_window(ledger, fold.now, 30, policy)
     above = spend >= policy.spend_threshold
     if above == ledger.above_threshold:
         return []
@@ -341,15 +390,16 @@ def live_state(ledger: Ledger, *, previous: LiveState, version: int, policy: Pol
     """The projection channels read, over the previous state: the fields this processor owns are set here;
     the others (the propensity and its model version, written by the rescorer) are carried over as they were."""
     cart = ledger.cart
+    channels = _current_channels(ledger.channels, now + policy.future_tolerance)
     owned = LiveState(
         last_interaction={
             channel: ChannelInteraction(at=register.stamp[0], event_type=register.event_type)
-            for channel, register in sorted(ledger.channels.items())
+            for channel, register in sorted(channels.items())
         },
         rolling_spend=RollingSpend(
             currency=policy.spend_currency,
-            last_30_days=spend_in_window(ledger, now, 30),
-            last_365_days=spend_in_window(ledger, now, 365),
+            last_30_days=spend_in_window(ledger, now, 30, policy),
+            last_365_days=spend_in_window(ledger, now, 365, policy),
         ),
         counters=dict(sorted(ledger.counters.items())),
         friction_points=[

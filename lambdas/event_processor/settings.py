@@ -16,6 +16,7 @@ from omni_domain.constants import (
     ENV_DEAD_LETTER_QUEUE_URL,
     ENV_DEDUP_HOURS,
     ENV_EVENT_BUS,
+    ENV_FUTURE_TOLERANCE_MINUTES,
     ENV_IDENTITY_TABLE,
     ENV_SPEND_CURRENCY,
     ENV_SPEND_THRESHOLD,
@@ -34,6 +35,8 @@ class ProcessorSettings(BaseModel):
     # Longer than the stream's retention plus the event source mapping's retries: a redelivered record is known.
     dedup_hours: int = Field(alias=ENV_DEDUP_HOURS, default=72, ge=24, le=24 * 14)
     channel_switch_minutes: int = Field(alias=ENV_CHANNEL_SWITCH_MINUTES, default=30, ge=1, le=24 * 60)
+    # An event dated further than this after it reached the stream is dead-lettered (see check_not_future).
+    future_tolerance_minutes: int = Field(alias=ENV_FUTURE_TOLERANCE_MINUTES, default=5, ge=0, le=60)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> ProcessorSettings:
@@ -45,4 +48,5 @@ class ProcessorSettings(BaseModel):
             spend_currency=self.spend_currency,
             dedup_hours=self.dedup_hours,
             switch_window=timedelta(minutes=self.channel_switch_minutes),
+            future_tolerance=timedelta(minutes=self.future_tolerance_minutes),
         )

@@ -52,6 +52,8 @@ ENV_SPEND_CURRENCY = "SPEND_CURRENCY"
 ENV_DEDUP_HOURS = "EVENT_DEDUP_HOURS"
 # Two interactions on different channels this close together are one journey switching channel.
 ENV_CHANNEL_SWITCH_MINUTES = "CHANNEL_SWITCH_WINDOW_MINUTES"
+# How far after its arrival on the stream an event's occurred_at may be; beyond it the event is dead-lettered.
+ENV_FUTURE_TOLERANCE_MINUTES = "EVENT_FUTURE_TOLERANCE_MINUTES"
 
 EVENT_STREAM_SUFFIX = "customer-events"
 # The platform's event bus (foundation stack): triggers, CustomerStateChanged, channel rules.

@@ -54,6 +54,10 @@ CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 # A Kinesis record holds at most 1 MiB, but an event is a small fact: a bigger one is a producer bug.
 MAX_EVENT_BYTES = 64 * 1024
+# Producers' clocks drift: an event may claim to have happened this far after it reached the stream
+# (`events.future_tolerance_minutes` in cdk.json sets the deployed value).
+DEFAULT_FUTURE_TOLERANCE = timedelta(minutes=5)
+FUTURE_EVENT_REASON = "occurred_at in the future"
 Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -324,6 +328,25 @@ def parse_event(data: bytes | str) -> CustomerEvent:
         errors = describe_errors(error) if hasattr(error, "errors") else [str(error)]
         json_invalid = any(": Invalid JSON" in problem for problem in errors)
         raise InvalidEventError("not JSON" if json_invalid else "schema-invalid", errors=errors) from None
+
+
+def check_not_future(event: CustomerEvent, *, now: datetime, tolerance: timedelta) -> None:
+    """Raise InvalidEventError when the event claims to happen more than `tolerance` after `now`.
+
+    Parsing cannot decide this (it has no clock): the event processor checks it against the
+    record's arrival on the stream.
+    Applied as it stands, such an event would count its spend now and keep it in the rolling windows
+    until its date, and its interaction would hide every real one on its channel until then.
+    """
+    ahead = event.occurred_at - now
+    if ahead > tolerance:
+        raise InvalidEventError(
+            FUTURE_EVENT_REASON,
+            errors=[
+                f"occurred_at: {int(ahead.total_seconds())} seconds after it was received; "
+                f"at most {int(tolerance.total_seconds())} are tolerated"
+            ],
+        )
 
 
 def event_json(event: CustomerEvent) -> bytes:

@@ -165,4 +165,6 @@ def test_the_processor_environment_satisfies_its_runtime_settings(prod5: Synthes
     variables[constants.ENV_CUSTOMER_TABLE] = variables[constants.ENV_IDENTITY_TABLE] = "a-table"
     settings = ProcessorSettings.from_environment(variables)
     assert settings.dedup_hours == 168 + 24
+    assert variables[constants.ENV_FUTURE_TOLERANCE_MINUTES] == "5"  # from cdk.json, not the function's default
+    assert settings.future_tolerance_minutes == 5
     assert settings.spend_currency == "GBP"

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 
 from event_processor.batch import new_customer_id
 from omni_domain.constants import ENV_CUSTOMER_TABLE, ENV_IDENTITY_TABLE
@@ -256,3 +258,66 @@ def test_logs_and_metrics_carry_no_personal_data(
     assert "batch processed" in written
     for needle in ("hopper", "Hopper", "example.org", "7700900555"):
         assert needle not in written
+
+
+def _totals(output: str) -> dict[str, float]:
+    """The batch's EMF metrics: each total once, EventsApplied summed over its dimensions."""
+    totals: Counter[str] = Counter()
+    for blob in (json.loads(line) for line in output.splitlines() if '"_aws"' in line):
+        for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            totals[metric["Name"]] += sum(blob[metric["Name"]])
+    return dict(totals)
+
+
+ACCOUNTED = ("EventsApplied", "DuplicateEvents", "RecordsDeadLettered", "ErasedCustomerEventsSkipped", "RecordsFailed")
+
+
+def test_every_record_is_accounted_for_once_in_the_metrics(
+    world: World, handler: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a batch with a purchase and a page view each put twice (a producer's retry), a page view dated a day
+    # after it reaches the stream, a record that is not an event, and an erased customer's event
+    record = ErasureRecord(
+        customer_id="gc-gone", erased_at=NOW, removed_profile=True, removed_live_state=True, removed_identifiers={}
+    )
+    world.dynamodb.put_item(
+        TableName=TABLES[ENV_CUSTOMER_TABLE],
+        Item={key: TypeSerializer().serialize(value) for key, value in erasure_item(record).items()},
+    )
+    purchase = _line(event_dict("purchase", event_id="evt-purchase-1"))
+    view = _line(event_dict("page_view", event_id="evt-view-0001"))
+    future = event_dict("page_view", at=datetime.now(UTC) + timedelta(days=1), channel="app")
+    erased = _line(event_dict("loyalty_points", identity={"customer_id": "gc-gone"}))
+    first = world.put([purchase, view, purchase, view, _line(future), b"[]", erased])
+    capsys.readouterr()
+    # When it is processed, then the page view is delivered again in a later batch beside a new event
+    assert _invoke(handler, first) == {"batchItemFailures": []}
+    first_totals = _totals(capsys.readouterr().out)
+    _invoke(handler, world.put([view, _line(event_dict("page_view", at=NOW + timedelta(minutes=1)))]))
+    second_totals = _totals(capsys.readouterr().out)
+    # Then in each batch every record received is applied, a duplicate, dead-lettered, skipped or failed, once
+    assert {name: first_totals.get(name, 0) for name in ("RecordsReceived", *ACCOUNTED)} == {
+        "RecordsReceived": 7,
+        "EventsApplied": 2,
+        "DuplicateEvents": 2,
+        "RecordsDeadLettered": 2,
+        "ErasedCustomerEventsSkipped": 1,
+        "RecordsFailed": 0,
+    }
+    assert {name: second_totals.get(name, 0) for name in ("RecordsReceived", *ACCOUNTED)} == {
+        "RecordsReceived": 2,
+        "EventsApplied": 1,
+        "DuplicateEvents": 1,
+        "RecordsDeadLettered": 0,
+        "ErasedCustomerEventsSkipped": 0,
+        "RecordsFailed": 0,
+    }
+    # And the purchase counted once; the future-dated event is in the dead-letter queue, with why, as it was put
+    assert _state(world, "gc-1").counters == {"purchases": 1}
+    assert "app" not in _state(world, "gc-1").last_interaction
+    letters = {letter["reason"]: letter for letter in world.drain(world.dlq_url)}
+    assert set(letters) == {"occurred_at in the future", "schema-invalid"}
+    late = letters["occurred_at in the future"]
+    assert json.loads(base64.b64decode(late["data"])) == future
+    assert late["errors"][0].startswith("occurred_at: 86")
+    assert late["sequence_number"] == first["Records"][4]["kinesis"]["sequenceNumber"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -93,7 +94,58 @@ def test_the_ledger_survives_its_stored_form() -> None:
     ledger, _, _ = _fold(
         [event("cart_abandoned"), event("complaint"), event("purchase"), event("app_event", channel="app")]
     )
+    assert ledger.seen  # the ids of the non-additive events are stored too
     assert ledger_from_document(ledger_document(ledger)) == ledger
+
+
+def test_a_ledger_stored_before_non_additive_ids_were_remembered_still_loads() -> None:
+    ledger, _, _ = _fold([event("purchase"), event("page_view")])
+    document = ledger_document(ledger)
+    del document["seen"]
+    assert ledger_from_document(document) == replace(ledger, seen={})
+
+
+def test_copies_of_an_event_id_in_one_batch_count_once_and_the_first_copy_wins() -> None:
+    # Given a purchase delivered twice in one batch, the second copy holding another amount and time
+    first = event("purchase", amount="40.00", event_id="evt-twice-0001")
+    second = event("purchase", amount="99.00", at=NOW + timedelta(minutes=1), event_id="evt-twice-0001")
+    # When folded
+    outcome = apply_events("gc-1", Ledger(), [first, second], policy=POLICY, now=NOW)
+    state = live_state(outcome.ledger, previous=LiveState(), version=1, policy=POLICY, now=NOW)
+    # Then the first copy is applied once, the second counted as a duplicate
+    assert sum(outcome.applied_by.values()) == 1
+    assert outcome.duplicates == 1
+    assert state.rolling_spend.last_30_days == Decimal("40.00")
+    assert state.last_interaction["web"].at == NOW
+
+
+def test_a_page_view_delivered_again_in_a_later_batch_is_a_duplicate_and_the_first_copy_wins() -> None:
+    # Given a page view on the web, applied
+    view = event("page_view", event_id="evt-view-0001")
+    ledger, _, _ = _fold([view])
+    # When Lambda delivers it again in a later batch, and a copy claiming a later time on the app arrives too
+    again = apply_events("gc-1", ledger, [view], policy=POLICY, now=NOW)
+    other = event("page_view", channel="app", at=NOW + timedelta(minutes=1), event_id="evt-view-0001")
+    copy = apply_events("gc-1", again.ledger, [other], policy=POLICY, now=NOW)
+    state = live_state(copy.ledger, previous=LiveState(), version=2, policy=POLICY, now=NOW)
+    # Then neither is applied: both are duplicates, nothing changes, and the first copy stands
+    assert (sum(again.applied_by.values()), again.duplicates, again.changed) == (0, 1, False)
+    assert (sum(copy.applied_by.values()), copy.duplicates, copy.changed) == (0, 1, False)
+    assert list(state.last_interaction) == ["web"]
+
+
+def test_a_ledger_holding_future_dated_facts_neither_counts_them_nor_lets_them_block_real_events() -> None:
+    # Given a ledger written before occurred_at was bounded: a purchase and a web page view dated 2099
+    far = NOW.replace(year=2099)
+    poisoned, _, _ = _fold([event("purchase", at=far, amount="500.00"), event("page_view", at=far)])
+    # When real events follow: an app visit, then the web two minutes later, then a purchase crossing 100
+    ledger, state, on_app = _fold([event("page_view", channel="app", at=NOW - timedelta(minutes=3))], poisoned)
+    ledger, state, on_web = _fold([event("page_view", at=NOW - timedelta(minutes=1))], ledger)
+    _, state, bought = _fold([event("purchase", amount="150.00", order_id="o-real")], ledger)
+    # Then the future spend counts in no window, the real web visit is the last one, and every trigger fires
+    assert state.rolling_spend.last_30_days == state.rolling_spend.last_365_days == Decimal("150.00")
+    assert state.last_interaction["web"].at == NOW
+    assert (on_app, on_web, bought) == ([], ["ChannelSwitched"], ["SpendingThresholdCrossed"])
 
 
 EVENT_MIX = [
