@@ -39,8 +39,10 @@ def render_text(report: SandboxReport) -> str:
         "experience pathway",
         f"  {report.sizes.journeys:,} journeys ("
         + ", ".join(f"{k} {v}" for k, v in j.journeys.most_common())
-        + f") -> {j.events_in:,} events on the stream ({j.invalid_sent} deliberately invalid)",
-        f"  {tally.batches} batches, {tally.applied_total:,} applied, {tally.dead_lettered} dead-lettered, "
+        + f") -> {j.events_in:,} events on the stream ({j.invalid_sent} deliberately invalid,"
+        f" {j.duplicates_sent} put twice)",
+        f"  {tally.batches} batches, {tally.applied_total:,} applied, {tally.duplicates} duplicates,"
+        f" {tally.dead_lettered} dead-lettered, "
         f"{tally.provisional_ids} provisional ids, {tally.state_writes:,} state writes, {j.events_per_second:,.0f} events/s",
         "  triggers: " + ", ".join(f"{k} {v}" for k, v in tally.triggers.most_common()),
         "  on the bus: " + ", ".join(f"{k} {v}" for k, v in j.bus_events.most_common()),
@@ -168,7 +170,8 @@ def render_html(report: SandboxReport) -> str:
         _bars("Matching against the generator's truth", {"precision": m.precision, "recall": m.recall, "F1": m.f1}),
         _bars("Source records per system", {k: float(v) for k, v in m.source_systems.items()}),
         "<h2>Experience pathway</h2>",
-        f"<p>{j.events_in:,} events in, {tally.applied_total:,} applied, {tally.dead_lettered} dead-lettered, "
+        f"<p>{j.events_in:,} events in, {tally.applied_total:,} applied, {tally.duplicates} duplicates, "
+        f"{tally.dead_lettered} dead-lettered, "
         f"{j.events_per_second:,.0f} events/s through the event processor.</p>",
         _bars("Events by type", {k: float(v) for k, v in j.events_by_type.most_common()}),
         _bars("Triggers on the bus", {k: float(v) for k, v in j.bus_events.most_common()}, colour="#6a4fb5"),

@@ -89,7 +89,7 @@ def _checks(report: SandboxReport) -> list[Check]:
             "no event lost",
             j.consistent,
             f"{j.events_in:,} put = {j.read_back:,} read back = {tally.applied_total:,} applied"
-            f" + {tally.duplicates} duplicates + {tally.erased_skipped} erased"
+            f" + {tally.duplicates} duplicates ({j.duplicates_sent} put twice) + {tally.erased_skipped} erased"
             f" + {j.dead_letter_messages} dead-lettered (queue depth)"
             f" + {j.failed_batch_records} in {j.on_failure_messages} failed batches (on-failure queue)"
             f" - {tally.counted_twice} seen twice after a retry ({j.accounted:,});"

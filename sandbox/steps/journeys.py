@@ -11,9 +11,14 @@ had succeeded included, up to the mapping's MaximumRetryAttempts; a batch still
 failing then goes to the mapping's on-failure destination as Lambda's on-failure
 record. Triggers arrive on the custom bus, seen through the sandbox's tap.
 
+Producers misbehave as real ones do: a few events are invalid (an unknown type,
+a missing field, a local time, a clock a day fast), and a few are put twice (a
+retried put that had succeeded), usually landing in the same batch.
+
 "No event lost" is counted from moto where it can be: the records read back from
 the stream, the dead-letter queue's depth, the on-failure records' batch sizes,
-and the additive events the customers' ledgers in the customers table hold.
+and the additive events the customers' ledgers in the customers table hold;
+every record read, a copy put twice included, has exactly one outcome.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from decimal import Decimal
 from typing import Any
 
 from event_processor.rules import ADDITIVE_TYPES
-from omni_domain.constants import CUSTOMER_SORT_KEY, LIVE_STATE_RECORD
-from omni_domain.customer_events import InvalidEventError, parse_event
+from omni_domain.constants import CUSTOMER_SORT_KEY, ENV_FUTURE_TOLERANCE_MINUTES, LIVE_STATE_RECORD
+from omni_domain.customer_events import InvalidEventError, check_not_future, parse_event
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.events import kinesis_event
 from sandbox.platform import EventSource, LocalPlatform
@@ -39,6 +44,9 @@ from sandbox.platform import EventSource, LocalPlatform
 PROCESSOR = "event_processor.handler.lambda_handler"
 PUT_RECORDS_LIMIT = 500
 INVALID_SHARE = 0.006  # producer bugs the pathway must dead-letter, not lose
+DUPLICATE_SHARE = 0.01  # events a producer puts twice (its put succeeded, it retried anyway)
+# Journeys end at least this long before the run's clock: only the deliberately broken clocks are in the future.
+LATEST_JOURNEY_END = timedelta(minutes=4)
 ANONYMOUS_SHARE = 0.12
 JOURNEY_WEIGHTS = {"browse": 34, "abandonment": 18, "purchase": 26, "complaint": 8, "call": 14}
 CATEGORIES = ("delivery", "product", "billing", "service")
@@ -75,6 +83,7 @@ class JourneysResult:
     events_in: int  # records put on the stream (accepted by put_records)
     read_back: int  # distinct records read back from the stream's shards
     invalid_sent: int
+    duplicates_sent: int  # valid events put a second time, right after the first
     events_by_type: Counter[str]
     tally: StreamTally
     dead_letter_messages: int  # the dead-letter queue's depth in moto
@@ -106,10 +115,12 @@ class JourneysResult:
 
     @property
     def consistent(self) -> bool:
-        """No event lost: what was put was read back, and every record read has exactly one outcome."""
+        """No event lost: what was put was read back, and every record read has exactly one outcome
+        (a copy put twice is a duplicate: the handler also reports records Lambda resent as duplicates)."""
         return (
             self.read_back == self.events_in
             and self.accounted == self.events_in
+            and self.tally.duplicates >= self.duplicates_sent
             and self.tally.dead_lettered == self.dead_letter_messages
             and self.failed_batch_records == self.tally.failed_after_retries
             and self.additive_in_ledgers == self.additive_reported
@@ -117,7 +128,8 @@ class JourneysResult:
 
 
 def generate(context: RunContext, population: list[GoldenCustomer], journeys: int) -> tuple[list[bytes], Counter[str]]:
-    """The journeys' events as the JSON a producer puts on the stream, in time order; some deliberately invalid."""
+    """The journeys' events as the JSON a producer puts on the stream, in time order; some deliberately invalid,
+    some valid ones put twice in a row."""
     rng = context.rng
     kinds = rng.choices(list(JOURNEY_WEIGHTS), weights=list(JOURNEY_WEIGHTS.values()), k=journeys)
     events: list[tuple[str, dict[str, Any]]] = []
@@ -126,15 +138,23 @@ def generate(context: RunContext, population: list[GoldenCustomer], journeys: in
         kind = drawn
         if kind == "purchase" and customer is not None and rng.random() > customer.intent + 0.3:
             kind = "browse"  # low intent browses rather than buys: the signal the propensity model learns
-        start = context.now - timedelta(seconds=rng.uniform(600, 2 * 24 * 3600))
-        for offset, event in enumerate(_journey(context, kind, number, customer)):
+        steps = _journey(context, kind, number, customer)
+        # Steps are at most 240 s apart: starting early enough, a journey ends before LATEST_JOURNEY_END.
+        earliest = LATEST_JOURNEY_END.total_seconds() + 240 * (len(steps) - 1)
+        start = context.now - timedelta(seconds=rng.uniform(earliest, 2 * 24 * 3600))
+        for offset, event in enumerate(steps):
             occurred = start + timedelta(seconds=offset * rng.uniform(20, 240))
             events.append((occurred.isoformat().replace("+00:00", "Z"), event))
     events.sort(key=lambda pair: pair[0])
     documents = []
     for sequence, (occurred_at, body) in enumerate(events):
         event = {"event_id": f"sbx-{context.sizes.seed}-{sequence:08d}", "occurred_at": occurred_at, **body}
-        documents.append(json.dumps(_broken(context, event) if rng.random() < INVALID_SHARE else event).encode())
+        if rng.random() < INVALID_SHARE:
+            documents.append(json.dumps(_broken(context, event)).encode())
+            continue
+        documents.append(json.dumps(event).encode())
+        if rng.random() < DUPLICATE_SHARE:
+            documents.append(documents[-1])
     return documents, Counter(kinds)
 
 
@@ -202,13 +222,16 @@ def _journey(context: RunContext, kind: str, number: int, customer: GoldenCustom
 
 
 def _broken(context: RunContext, event: dict[str, Any]) -> dict[str, Any]:
-    """The producer bugs a real pathway sees: an unknown type, a missing field, a local time."""
-    bug = context.rng.randrange(3)
+    """The producer bugs a real pathway sees: an unknown type, a missing field, a local time, a clock a day fast."""
+    bug = context.rng.randrange(4)
     if bug == 0:
         return {**event, "event_type": "page_viewed"}
     if bug == 1:
         return {key: value for key, value in event.items() if key != "channel"}
-    return {**event, "occurred_at": event["occurred_at"].replace("Z", "")}
+    if bug == 2:
+        return {**event, "occurred_at": event["occurred_at"].replace("Z", "")}
+    fast = datetime.fromisoformat(event["occurred_at"]) + timedelta(days=1)
+    return {**event, "occurred_at": fast.isoformat().replace("+00:00", "Z")}
 
 
 def _partition_key(document: bytes) -> str:
@@ -422,8 +445,13 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     platform = context.platform
     documents, journeys = generate(context, population, context.sizes.journeys)
     by_type: Counter[str] = Counter(json.loads(doc).get("event_type", "?") for doc in documents)
-    invalid = sum(1 for doc in documents if _invalid(doc))
-    say(f"{context.sizes.journeys:,} journeys -> {len(documents):,} events ({invalid} deliberately invalid)")
+    tolerance = timedelta(minutes=int(platform.function_environment(PROCESSOR)[ENV_FUTURE_TOLERANCE_MINUTES]))
+    invalid = sum(1 for doc in documents if _invalid(doc, tolerance))
+    put_twice = len(documents) - len(set(documents))  # every event id is unique: only a copy repeats a document
+    say(
+        f"{context.sizes.journeys:,} journeys -> {len(documents):,} events"
+        f" ({invalid} deliberately invalid, {put_twice} put twice)"
+    )
     sent = put_on_stream(context, documents)
     say(f"put {sent:,} records on {platform.stream('customer-events')}")
     tally = StreamTally()
@@ -432,7 +460,7 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     rate = tally.records / tally.handler_seconds if tally.handler_seconds else 0.0
     say(
         f"{tally.batches} batches through the event processor: {tally.applied_total:,} applied, "
-        f"{tally.dead_lettered} dead-lettered, {rate:,.0f} events/s"
+        f"{tally.duplicates} duplicates, {tally.dead_lettered} dead-lettered, {rate:,.0f} events/s"
     )
     queue = platform.function_environment(PROCESSOR)["EVENT_DEAD_LETTER_QUEUE_URL"]
     dead_letters = platform.queue_depth(queue)
@@ -453,6 +481,7 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
         events_in=sent,
         read_back=len(tally.read_back),
         invalid_sent=invalid,
+        duplicates_sent=put_twice,
         events_by_type=by_type,
         tally=tally,
         dead_letter_messages=dead_letters,
@@ -467,9 +496,10 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> JourneysResult
     )
 
 
-def _invalid(document: bytes) -> bool:
+def _invalid(document: bytes, tolerance: timedelta) -> bool:
+    """Whether the processor must dead-letter it (the stream receives it after this moment)."""
     try:
-        parse_event(document)
+        check_not_future(parse_event(document), now=datetime.now(UTC), tolerance=tolerance)
     except InvalidEventError:
         return True
     return False
