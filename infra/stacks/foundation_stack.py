@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
@@ -25,12 +26,53 @@ from infra.constructs.secure_bucket import AccessLogBucket, DataBucket
 from infra.stacks.platform_stack import PlatformStack
 from omni_domain import constants
 
-# AWS services that publish to the KMS-encrypted alert topic: alarms and rules.
 # Scratch space of data jobs in a lake bucket (Glue's --TempDir). A run removes its own
 # folder when it ends; objects a killed run leaves behind expire after JOB_TEMP_EXPIRY_DAYS.
 JOB_TEMP_PREFIX = "tmp/"
 JOB_TEMP_EXPIRY_DAYS = 3
+# AWS services that publish to the KMS-encrypted alert topic: alarms and rules.
 _TOPIC_PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+# Condition keys that tie a service's use of the key to this account's own resources: the
+# account or resource on whose behalf the service calls, or the encryption context the service
+# sends (which names the resource: a log group, topic, queue or bus).
+SOURCE_CONDITION_KEYS = ("aws:sourceaccount", "aws:sourcearn")
+ENCRYPTION_CONTEXT_KEY_PREFIX = "kms:encryptioncontext:"
+
+
+def has_source_condition(conditions: Mapping[str, Mapping[str, object]]) -> bool:
+    """Whether a statement's conditions name the account or resource a service acts for."""
+    keys = {key.lower() for by_key in conditions.values() for key in by_key}
+    return any(key in SOURCE_CONDITION_KEYS or key.startswith(ENCRYPTION_CONTEXT_KEY_PREFIX) for key in keys)
+
+
+class PlatformKey(kms.Key):
+    """The platform key. A key-policy statement for an AWS service says on whose behalf it may act.
+
+    A service principal allowed without a source condition would use the key for any account's
+    resources (the confused deputy). Constructs in other stacks add statements of their own, such as
+    the state machine's log delivery: one that arrives without a source condition gets this
+    account's from `source_conditions` (by service), and one for a service not listed there stops
+    synthesis, so the policy never grants a service more than this account's resources.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, source_conditions: Mapping[str, dict[str, Any]], **props: Any
+    ) -> None:
+        self._source_conditions = dict(source_conditions)
+        super().__init__(scope, construct_id, **props)
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
+        services = [p.service for p in statement.principals if isinstance(p, iam.ServicePrincipal)]
+        if services and not has_source_condition(statement.conditions):
+            if len(services) != 1 or services[0] not in self._source_conditions:
+                raise ValueError(
+                    f"a statement on the platform key lets {', '.join(services)} use it with no source "
+                    "condition (aws:SourceAccount, aws:SourceArn or an encryption context of this account)"
+                )
+            statement.add_conditions(self._source_conditions[services[0]])
+        return super().add_to_resource_policy(statement, allow_no_op)
 
 
 class FoundationStack(PlatformStack):
@@ -38,17 +80,24 @@ class FoundationStack(PlatformStack):
         config = self.config
         lake = config.environment.data_lake
 
-        self.key = kms.Key(
+        self.key: kms.Key = PlatformKey(
             self,
             "PlatformKey",
+            source_conditions={
+                # Vended log delivery (the retraining state machine's execution logs) reads with the key
+                # on behalf of this account's log sources only.
+                "delivery.logs.amazonaws.com": {
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {"aws:SourceArn": self.format_arn(service="logs", resource="*")},
+                },
+            },
             alias=f"alias/{config.resource_name('platform')}",
             description=f"Encrypts the {config.project} {config.env_name} platform's data at rest",
             enable_key_rotation=True,
             pending_window=Duration.days(30 if config.retain_data else 7),
             removal_policy=self.stateful_removal_policy,
         )
-        for service in _TOPIC_PUBLISHERS:
-            self.key.grant(iam.ServicePrincipal(service), "kms:Decrypt", "kms:GenerateDataKey*")
+        self._allow_alarms_and_rules_to_publish(config.resource_name("alerts"))
         self._allow_log_groups_of_this_account()
 
         self.access_logs = AccessLogBucket(
@@ -135,6 +184,57 @@ class FoundationStack(PlatformStack):
         bus_arn = Stack.of(role).format_arn(service="events", resource="event-bus", resource_name=self.event_bus_name)
         role.add_to_principal_policy(iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn]))
 
+    def _allow_alarms_and_rules_to_publish(self, alert_topic_prefix: str) -> None:
+        """Alarms and rules publish to the encrypted alert topics; rules also dead-letter to encrypted queues.
+
+        SNS and SQS ask the key on the publisher's behalf. Every statement names the topics or
+        queues by the encryption context SNS and SQS send, which holds the resource's ARN in this
+        account. CloudWatch's request also carries the alarm as its source. EventBridge's delivery
+        to a target does not carry aws:SourceAccount or aws:SourceArn to KMS (AWS documents those
+        keys as unsupported there), so its statements rest on the encryption context alone.
+        """
+        # The platform's alert topic and each team's (<project>-<env>-alerts-<team>).
+        alert_topics = self.format_arn(service="sns", resource=f"{alert_topic_prefix}*")
+        publish = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=publish,
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {
+                        "aws:SourceArn": self.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        ),
+                        "kms:EncryptionContext:aws:sns:topicArn": alert_topics,
+                    },
+                },
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=publish,
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": alert_topics}},
+            )
+        )
+        # A rule's dead-letter queue (queues get generated names, so: this account's queues).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=publish,
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {"kms:EncryptionContext:aws:sqs:arn": self.format_arn(service="sqs", resource="*")}
+                },
+            )
+        )
+
     def _allow_log_groups_of_this_account(self) -> None:
         """CloudWatch Logs encrypts the platform's log groups (functions, API access, WAF) with the key."""
         self.key.add_to_resource_policy(
@@ -168,8 +268,14 @@ class FoundationStack(PlatformStack):
             resource.kms_key_identifier = self.key.key_arn
         bus_arn = self.format_arn(service="events", resource="event-bus", resource_name=bus_name)
         events_service = iam.ServicePrincipal("events.amazonaws.com")
+        # DescribeKey carries no encryption context: the account is its source condition.
         self.key.add_to_resource_policy(
-            iam.PolicyStatement(actions=["kms:DescribeKey"], principals=[events_service], resources=["*"])
+            iam.PolicyStatement(
+                actions=["kms:DescribeKey"],
+                principals=[events_service],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(

@@ -115,11 +115,20 @@ class PropensityStack(PlatformStack):
             )
         )
         # The model output and the training volumes are encrypted with the platform key; SageMaker
-        # creates a grant for the volume and describes the key before using it.
+        # describes the key before using it.
         self.training_role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:DescribeKey"],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[foundation.key.key_arn],
+            )
+        )
+        # SageMaker creates a grant on the key for the training volume it attaches: only grants for an
+        # AWS resource, so the role cannot hand the key to any other principal.
+        self.training_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:CreateGrant"],
+                resources=[foundation.key.key_arn],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             )
         )
         acknowledge_grant_policy(self.training_role)
@@ -150,7 +159,14 @@ class PropensityStack(PlatformStack):
             logs=sfn.LogOptions(destination=state_machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
             encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(foundation.key),
         )
-        self.training_role.grant_pass_role(self.state_machine.role)
+        # The pipeline passes the training role to SageMaker only (training job, model): never to another service.
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
         acknowledge_grant_policy(self.state_machine.role)
         per_execution = (
             "Each execution creates its own training job, model and endpoint config, named propensity-<execution>."

@@ -6,7 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
+
+from infra.stacks.foundation_stack import PlatformKey
 
 from .conftest import Synthesis
 
@@ -119,11 +123,66 @@ def _key_statements(synthesis: Synthesis, service: str) -> list[dict[str, Any]]:
     return found
 
 
-def test_alarm_and_rule_services_may_publish_to_the_encrypted_topic(dev5: Synthesis) -> None:
-    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
-        assert {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow"}.items() <= next(
-            s for s in _key_statements(dev5, service) if "Condition" not in s and len(s["Action"]) == 2
-        ).items()
+def _arn_pattern(value: Any) -> str:
+    """An ARN condition value as text, with the account token written `ACCOUNT`."""
+    parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+    return "".join("ACCOUNT" if part == {"Ref": "AWS::AccountId"} else part for part in parts)
+
+
+def test_alarms_may_use_the_key_only_for_this_accounts_alert_topics(dev5: Synthesis) -> None:
+    (alarms,) = _key_statements(dev5, "cloudwatch.amazonaws.com")
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    like = alarms["Condition"]["ArnLike"]
+    assert _arn_pattern(like["aws:SourceArn"]) == "arn:aws:cloudwatch:eu-west-2:ACCOUNT:alarm:*"
+    # the platform's alert topic and each team's (omni-cx-dev-alerts-<team>)
+    assert (
+        _arn_pattern(like["kms:EncryptionContext:aws:sns:topicArn"])
+        == "arn:aws:sns:eu-west-2:ACCOUNT:omni-cx-dev-alerts*"
+    )
+
+
+def test_rules_may_use_the_key_only_for_this_accounts_alert_topics_and_queues(dev5: Synthesis) -> None:
+    delivery = [
+        s
+        for s in _key_statements(dev5, "events.amazonaws.com")
+        if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    ]
+    assert [{key: _arn_pattern(value) for key, value in s["Condition"]["ArnLike"].items()} for s in delivery] == [
+        {"kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-2:ACCOUNT:omni-cx-dev-alerts*"},
+        {"kms:EncryptionContext:aws:sqs:arn": "arn:aws:sqs:eu-west-2:ACCOUNT:*"},  # a rule's dead-letter queue
+    ]
+    assert all(set(s["Condition"]) == {"ArnLike"} for s in delivery)
+
+
+def test_log_delivery_may_use_the_key_only_for_this_accounts_log_sources(dev5: Synthesis) -> None:
+    (delivery,) = _key_statements(dev5, "delivery.logs.amazonaws.com")  # added by the state machine's logging
+    assert delivery["Action"] == ["kms:Decrypt*"]
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert _arn_pattern(delivery["Condition"]["ArnLike"]["aws:SourceArn"]) == "arn:aws:logs:eu-west-2:ACCOUNT:*"
+
+
+def test_the_platform_key_conditions_a_known_service_and_refuses_an_unknown_one() -> None:
+    stack = Stack(App(), "KeyPolicy", env=Environment(account="111122223333", region="eu-west-2"))
+    source = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+    key = PlatformKey(stack, "Key", source_conditions={"delivery.logs.amazonaws.com": source})
+
+    def statement(service: str, **conditions: Any) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=["kms:Decrypt"], principals=[iam.ServicePrincipal(service)], resources=["*"], conditions=conditions
+        )
+
+    key.add_to_resource_policy(statement("delivery.logs.amazonaws.com"))
+    already = {"kms:EncryptionContext:aws:sqs:arn": "arn:aws:sqs:eu-west-2:111122223333:*"}
+    key.add_to_resource_policy(statement("events.amazonaws.com", ArnLike=already))
+    with pytest.raises(ValueError, match=r"lets sns\.amazonaws\.com use it with no source condition"):
+        key.add_to_resource_policy(statement("sns.amazonaws.com"))
+    with pytest.raises(ValueError, match=r"lets sns\.amazonaws\.com use it"):
+        key.add_to_resource_policy(statement("sns.amazonaws.com", StringEquals={"kms:CallerAccount": "111122223333"}))
+    (resource,) = Template.from_stack(stack).find_resources("AWS::KMS::Key").values()
+    _, logs, events = resource["Properties"]["KeyPolicy"]["Statement"]
+    assert logs["Condition"] == source
+    assert events["Condition"] == {"ArnLike": already}
 
 
 def test_eventbridge_may_use_the_key_only_for_this_bus_and_account(dev5: Synthesis) -> None:
