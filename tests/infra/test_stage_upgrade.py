@@ -8,7 +8,13 @@ from collections.abc import Mapping
 import pytest
 
 from infra.stages import Stage
-from infra.upgrade_safety import upgrade_violations
+from infra.upgrade_safety import (
+    REPLACEMENT_PROPERTIES,
+    PropertyPath,
+    registry_create_only_pointers,
+    replacement_paths,
+    upgrade_violations,
+)
 
 from .conftest import ENVIRONMENTS, Synthesis
 
@@ -100,3 +106,113 @@ def test_a_new_immutable_snapshot_is_not_a_violation(
     after = copy.deepcopy(stage1)
     after[stack]["Resources"][new_id] = {"Type": resource_type, "Properties": {}}
     assert upgrade_violations(before, after) == []
+
+
+# The stateful types the app synthesizes at stage 5 (in some environment); the first test below keeps
+# this list in step with the templates, the next plants a replacing change to each of them.
+STATEFUL_TYPES_IN_APP = (
+    "AWS::Connect::Instance",
+    "AWS::DynamoDB::Table",
+    "AWS::Events::Archive",
+    "AWS::Events::EventBus",
+    "AWS::Glue::Database",
+    "AWS::Glue::Table",
+    "AWS::KMS::Alias",
+    "AWS::KMS::Key",
+    "AWS::Kinesis::Stream",
+    "AWS::KinesisFirehose::DeliveryStream",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+)
+# Replacing changes the hand list alone missed, named here so that losing the registry fails these cases.
+FROM_THE_REGISTRY = [
+    ("AWS::Glue::Table", ("TableInput", "Name")),
+    ("AWS::Glue::Table", ("Name",)),
+    ("AWS::KinesisFirehose::DeliveryStream", ("KinesisStreamSourceConfiguration",)),
+    ("AWS::Lambda::EventSourceMapping", ("EventSourceArn",)),
+    ("AWS::Lambda::EventSourceMapping", ("StartingPosition",)),
+    ("AWS::DynamoDB::Table", ("ImportSourceSpecification",)),
+    ("AWS::S3::Bucket", ("BucketNamePrefix",)),
+]
+REPLACING_CHANGES = sorted(
+    {(t, path) for t in STATEFUL_TYPES_IN_APP for path in replacement_paths(t)} | set(FROM_THE_REGISTRY)
+)
+
+
+def _stage5_resources(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> list[tuple[str, str, dict]]:
+    return [
+        (stack, logical_id, resource)
+        for env in ENVIRONMENTS
+        for stack, template in syntheses[env, Stage.SEAMLESS].templates.items()
+        for logical_id, resource in template["Resources"].items()
+    ]
+
+
+def test_every_stateful_type_the_app_synthesizes_is_checked(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> None:
+    synthesized = {resource["Type"] for _, _, resource in _stage5_resources(syntheses)}
+    assert synthesized & set(REPLACEMENT_PROPERTIES) == set(STATEFUL_TYPES_IN_APP)
+
+
+def _plant(properties: dict, path: PropertyPath) -> None:
+    """Give the property at `path` a new value, creating the objects above it where missing."""
+    *parents, leaf = path
+    for step in parents:
+        properties = properties.setdefault(step, {})
+    properties[leaf] = {"planted": "a value no stage writes"}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "path"), REPLACING_CHANGES, ids=[f"{t}-{'/'.join(p)}" for t, p in REPLACING_CHANGES]
+)
+def test_catches_a_change_to_each_property_that_replaces_a_stateful_resource(
+    syntheses: Mapping[tuple[str, Stage], Synthesis], resource_type: str, path: PropertyPath
+) -> None:
+    stack, logical_id, resource = next(r for r in _stage5_resources(syntheses) if r[2]["Type"] == resource_type)
+    changed = copy.deepcopy(resource)
+    _plant(changed.setdefault("Properties", {}), path)
+    before = {stack: {"Resources": {logical_id: resource}}}
+    after = {stack: {"Resources": {logical_id: changed}}}
+    assert upgrade_violations(before, after) == [
+        f"{stack}/{logical_id}: {'/'.join(path)} changed, which replaces the {resource_type} (its data would be lost)"
+    ]
+
+
+def test_replacing_properties_come_from_the_registry_schemas_and_the_hand_list() -> None:
+    # the registry's create-only properties, nested ones included, that the hand list never had
+    assert {"/properties/Name", "/properties/TableInput/Name"} <= registry_create_only_pointers("AWS::Glue::Table")
+    assert "/properties/KinesisStreamSourceConfiguration" in registry_create_only_pointers(
+        "AWS::KinesisFirehose::DeliveryStream"
+    )
+    assert ("TableInput", "Name") in replacement_paths("AWS::Glue::Table")
+    # the hand list stays: the registry names no create-only property of a key, KeySpec still replaces one
+    assert registry_create_only_pointers("AWS::KMS::Key") == frozenset()
+    assert {("KeySpec",), ("KeyUsage",), ("MultiRegion",)} <= set(replacement_paths("AWS::KMS::Key"))
+    # conditionally create-only: a table's key schema
+    assert "/properties/KeySchema" in registry_create_only_pointers("AWS::DynamoDB::Table")
+
+
+def _glue_table(table_input: object) -> dict[str, dict]:
+    resource = {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": "lake", "TableInput": table_input}}
+    return {"lake": {"Resources": {"Events": resource}}}
+
+
+def test_a_nested_create_only_property_is_compared_where_it_is() -> None:
+    table = {"Name": "events", "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}]}}
+    before = _glue_table(table)
+    # a new column updates the table in place
+    with_column = copy.deepcopy(table)
+    with_column["StorageDescriptor"]["Columns"].append({"Name": "channel", "Type": "string"})
+    assert upgrade_violations(before, _glue_table(with_column)) == []
+    # a new name replaces it
+    assert upgrade_violations(before, _glue_table({**table, "Name": "events_v2"})) == [
+        "lake/Events: TableInput/Name changed, which replaces the AWS::Glue::Table (its data would be lost)"
+    ]
+    # an input the check cannot look inside (a condition picks it) is compared whole: any change counts
+    chosen = {"Fn::If": ["Prod", table, with_column]}
+    assert upgrade_violations(_glue_table(chosen), _glue_table(chosen)) == []
+    assert upgrade_violations(before, _glue_table(chosen)) == [
+        "lake/Events: TableInput/Name changed, which replaces the AWS::Glue::Table (its data would be lost)"
+    ]
