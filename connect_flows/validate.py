@@ -559,7 +559,7 @@ def validate_file(
             Problem(
                 Severity.ERROR,
                 "Type",
-                f"the file is a {_flow_label(loaded.flow_type)} export, but it is being checked as {flow_type}",
+                f"the file says its flow type is {loaded.flow_type}, but it is being checked as {flow_type}",
             )
         ]
     return validate_flow(
