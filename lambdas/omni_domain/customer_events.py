@@ -216,9 +216,14 @@ def _utc(value: datetime) -> datetime:
 
 class _Event(_Model):
     event_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}$")] = Field(
-        description="unique per event (a UUID is ideal): a repeated id is applied once"
+        description="unique per event (a UUID is ideal): a repeated id is applied once, the first copy delivered wins"
     )
-    occurred_at: Annotated[datetime, AfterValidator(_utc)] = Field(description="when it happened (ISO-8601, UTC)")
+    occurred_at: Annotated[datetime, AfterValidator(_utc)] = Field(
+        description=(
+            "when it happened (ISO-8601, UTC); at most a few minutes (5 by default) after the event reaches the"
+            " stream: a later time is dead-lettered"
+        )
+    )
     channel: Channel
     identity: Identity
 
