@@ -74,14 +74,22 @@ def register(subparsers: Any) -> None:
     export.set_defaults(func=_export)
 
     simulate = actions.add_parser("simulate", help="walk a flow offline with a simulated caller")
-    simulate.add_argument("flow", help="the flow's manifest name, e.g. personalised_inbound")
+    simulate.add_argument(
+        "flow",
+        metavar="NAME|FILE",
+        help="a flow's manifest name (personalised_inbound) or a flow file: source, rendered or exported",
+    )
     simulate.add_argument("--phone", required=True, help="caller number, E.164 (+44...)")
     simulate.add_argument("--attr", action="append", default=[], metavar="KEY=VALUE", help="initial contact attribute")
     simulate.add_argument(
         "--at", help="call time, ISO 8601; without an offset, local to the contact centre (default: now)"
     )
     simulate.add_argument(
-        "--input", action="append", default=[], metavar="DIGITS", help="DTMF answer for the next input block"
+        "--input",
+        action="append",
+        default=[],
+        metavar="ANSWER",
+        help="the caller's answer to the next input block: DTMF digits, or the intent a Lex bot recognises",
     )
     simulate.add_argument(
         "--lambda",
@@ -318,6 +326,24 @@ def _lambda_functions(args: argparse.Namespace) -> dict[str, Any]:
     return functions
 
 
+def _flows_to_simulate(manifest: Any, target: str) -> tuple[str, dict[str, Any]]:
+    """(name to start from, flows by name): the manifest's flows, plus the file `target` names, if it is one."""
+    from connect_flows.documents import FlowFileError, read_flow_file
+
+    flows = {key: manifest.load_flow(key) for key in manifest.flows}
+    if target in manifest.flows:
+        return target, flows
+    path = Path(target)
+    if not path.is_file():
+        raise CliError(f"no flow {target!r} in the manifest and no such file (flows: {', '.join(manifest.flows)})")
+    try:
+        loaded = read_flow_file(path)
+    except FlowFileError as error:
+        raise CliError(f"{path}: {error}") from None
+    flows[path.stem] = loaded.document
+    return path.stem, flows
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
@@ -325,7 +351,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from infra.config import ConfigError, config_for
 
     manifest = _manifest()
-    _keys(manifest, args.flow)
+    name, flows = _flows_to_simulate(manifest, args.flow)
     try:
         centre = config_for(args.env).environment.contact_centre
     except ConfigError as error:
@@ -340,7 +366,7 @@ def _simulate(args: argparse.Namespace) -> int:
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(centre.time_zone))
     simulator = Simulator(
-        {key: manifest.load_flow(key) for key in manifest.flows},
+        flows,
         lambdas=_lambda_functions(args),
         # The contact-centre stack gives every queue the business hours.
         hours={"business_hours": hours},
@@ -348,7 +374,7 @@ def _simulate(args: argparse.Namespace) -> int:
     )
     contact = Contact(phone=args.phone, at=at, attributes=_pairs(args.attr, "--attr"), dtmf=tuple(args.input))
     try:
-        trace = simulator.run(args.flow, contact)
+        trace = simulator.run(name, contact)
     except SimulationError as error:
         raise CliError(str(error)) from None
     print(trace.format())

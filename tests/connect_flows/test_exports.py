@@ -16,6 +16,7 @@ import pytest
 import infra.cli
 from connect_flows.action_rules import ACTION_RULES
 from connect_flows.documents import FlowFileError, read_flow_file
+from connect_flows.simulate import Contact, EndReason, Simulator
 from connect_flows.validate import Severity, validate_file
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
@@ -89,3 +90,35 @@ def test_validate_on_the_command_line_takes_a_type_and_passes_the_valid_exports(
     queue = str(EXPORTS / "statewise-customer-queue.json")
     assert infra.cli.main(["flows", "validate", "--rendered", "--type", "CUSTOMER_QUEUE", queue]) == 0
     assert infra.cli.main(["flows", "validate", "--rendered", "--type", "AGENT_WHISPER", queue]) == 1
+
+
+LOADABLE = sorted(name for name in INDEX if name != "snippets-email-agent-whisper-legacy.json")
+
+
+@pytest.mark.parametrize("name", LOADABLE)
+def test_the_simulator_walks_every_export_from_its_start_action(name: str) -> None:
+    # Given an export, a caller with no input and no Lambda functions registered (default inputs)
+    document = read_flow_file(EXPORTS / name).document
+    trace = Simulator({"export": document}, max_steps=100).run("export", Contact("+447700900123"))
+    # Then the walk ends for a reason it can name, with every step of a known action type
+    assert trace.steps
+    assert trace.end_reason in set(EndReason)
+    assert {step.type for step in trace.steps} <= set(ACTION_RULES)
+    if trace.end_reason in (EndReason.STOPPED, EndReason.BROKEN):
+        last = trace.steps[-1]
+        assert any(note.startswith(f"stopped at export/{last.identifier} ({last.type}): ") for note in trace.notes)
+
+
+@pytest.mark.parametrize("name", sorted(INDEX))
+def test_simulate_on_the_command_line_takes_any_export_file_without_a_traceback(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = infra.cli.main(["flows", "simulate", str(EXPORTS / name), "--phone", "+447700900123"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    if name in LOADABLE:
+        assert code == 0
+        assert captured.out.splitlines()[-1].startswith("end: ")
+    else:
+        assert code == 2
+        assert "old flow designer" in captured.err

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from connect_flows.action_rules import ACTION_RULES
 from connect_flows.manifest import load_manifest
-from connect_flows.simulate import Contact, EndReason, HoursOfOperation, SimulationError, Simulator, matches
+from connect_flows.simulate import Contact, EndReason, HoursOfOperation, Simulator, matches
 
 MANIFEST = load_manifest()
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
@@ -237,14 +238,157 @@ def test_a_loop_stops_at_the_step_limit() -> None:
     assert len(trace.steps) == 10
 
 
-def test_actions_the_simulator_cannot_run_are_refused_not_skipped() -> None:
-    flow = {
-        "Version": "2019-10-30",
-        "StartAction": "x",
-        "Actions": [{"Identifier": "x", "Type": "Wait", "Parameters": {}, "Transitions": {}}],
+def one_action_flow(action: dict[str, Any], *extra: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2019-10-30", "StartAction": action["Identifier"], "Actions": [action, *extra]}
+
+
+def test_an_action_that_cannot_run_offline_stops_the_walk_with_one_line_naming_it() -> None:
+    # Given a flow that branches on a live queue metric
+    flow = one_action_flow(
+        {
+            "Identifier": "staffed",
+            "Type": "CheckMetricData",
+            "Parameters": {"MetricType": "NumberOfAgentsAvailable"},
+            "Transitions": {"NextAction": "staffed"},
+        }
+    )
+    # When it is simulated, Then the walk stops there, saying which action, which type and why
+    trace = Simulator({"f": flow}).run("f", Contact("+4477"))
+    assert trace.end_reason is EndReason.STOPPED
+    assert trace.notes == (
+        "stopped at f/staffed (CheckMetricData): the simulator does not run CheckMetricData: "
+        "it branches on live queue metrics",
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "fragment"),
+    [
+        ({"Identifier": "x", "Type": "TransferContactToQueue", "Transitions": {"NextAction": "nowhere"}}, "no working"),
+        ({"Identifier": "x", "Type": "MesageParticipant", "Transitions": {}}, "not an action type of the flow"),
+        (
+            {"Identifier": "x", "Type": "Compare", "Parameters": {}, "Transitions": {}},
+            "missing or malformed parameters",
+        ),
+        ({"Identifier": "x", "Type": "MessageParticipant", "Parameters": [], "Transitions": {}}, "not an object"),
+        (
+            {
+                "Identifier": "x",
+                "Type": "MessageParticipant",
+                "Parameters": {"Text": "hi"},
+                "Transitions": {"NextAction": "y"},
+            },
+            "leads to 'y', which names no action",
+        ),
+    ],
+)
+def test_a_broken_flow_stops_with_a_note_and_never_raises(action: dict[str, Any], fragment: str) -> None:
+    trace = Simulator({"f": one_action_flow(action)}).run("f", Contact("+4477"))
+    assert trace.end_reason in (EndReason.BROKEN, EndReason.NO_BRANCH)
+    assert any(fragment in note for note in trace.notes), trace.notes
+
+
+def test_every_action_type_is_run_or_refused_by_name() -> None:
+    # Each type of the language has a handler, changes nothing offline, or has a reason it cannot run.
+    from connect_flows.simulate import NO_OFFLINE_EFFECT, NOT_SIMULATED, _Run
+
+    handled = {name for name in ACTION_RULES if hasattr(_Run, "_" + _snake(name))}
+    assert not handled & set(NOT_SIMULATED)
+    assert not NO_OFFLINE_EFFECT & set(NOT_SIMULATED)
+    assert handled | NO_OFFLINE_EFFECT | set(NOT_SIMULATED) == set(ACTION_RULES)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def loop_flow(count: str) -> dict[str, Any]:
+    def say(identifier: str, text: str, after: str) -> dict[str, Any]:
+        return {
+            "Identifier": identifier,
+            "Type": "MessageParticipant",
+            "Parameters": {"Text": text},
+            "Transitions": {"NextAction": after},
+        }
+
+    loop = {
+        "Identifier": "loop",
+        "Type": "Loop",
+        "Parameters": {"LoopCount": count},
+        "Transitions": {
+            "NextAction": "bye",
+            "Conditions": [
+                {"NextAction": "again", "Condition": {"Operator": "Equals", "Operands": ["ContinueLooping"]}},
+                {"NextAction": "bye", "Condition": {"Operator": "Equals", "Operands": ["DoneLooping"]}},
+            ],
+        },
     }
-    with pytest.raises(SimulationError, match="does not run Wait"):
-        Simulator({"f": flow}).run("f", Contact("+4477"))
+    bye = {"Identifier": "bye", "Type": "DisconnectParticipant", "Transitions": {}}
+    return one_action_flow(loop, say("again", "again", "loop"), bye)
+
+
+def test_a_loop_continues_loop_count_times_then_is_done() -> None:
+    trace = Simulator({"f": loop_flow("2")}).run("f", Contact("+4477"))
+    assert trace.path == ["loop", "again", "loop", "again", "loop", "bye"]
+    assert trace.steps[-2].outcome == "condition Equals 'DoneLooping'"
+
+
+MODULE = {
+    "Version": "2019-10-30",
+    "StartAction": "hello",
+    "Actions": [
+        {
+            "Identifier": "hello",
+            "Type": "UpdateContactAttributes",
+            "Parameters": {"Attributes": {"greeted": "yes"}},
+            "Transitions": {"NextAction": "return"},
+        },
+        {"Identifier": "return", "Type": "EndFlowModuleExecution", "Transitions": {}},
+    ],
+    "Settings": {"InputParameters": [], "OutputParameters": [], "Transitions": []},
+}
+
+
+def test_a_flow_module_runs_and_returns_to_the_action_after_its_invocation() -> None:
+    flow = one_action_flow(
+        {
+            "Identifier": "invoke",
+            "Type": "InvokeFlowModule",
+            "Parameters": {"FlowModuleId": "${module:greeting}"},
+            "Transitions": {"NextAction": "bye", "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingError"}]},
+        },
+        {"Identifier": "bye", "Type": "DisconnectParticipant", "Transitions": {}},
+    )
+    trace = Simulator({"f": flow}, modules={"greeting": MODULE}).run("f", Contact("+4477"))
+    assert [(step.flow, step.identifier) for step in trace.steps] == [
+        ("f", "invoke"),
+        ("greeting", "hello"),
+        ("greeting", "return"),
+        ("f", "bye"),
+    ]
+    assert trace.attributes == {"greeted": "yes"}
+    # Without the module, the invocation takes its error branch
+    missing = Simulator({"f": flow}).run("f", Contact("+4477"))
+    assert missing.steps[0].outcome == "error NoMatchingError"
+
+
+def test_a_lex_bot_branches_on_the_intent_the_caller_gives() -> None:
+    flow = one_action_flow(
+        {
+            "Identifier": "bot",
+            "Type": "ConnectParticipantWithLexBot",
+            "Parameters": {"Text": "How can I help?", "LexV2Bot": {"AliasArn": "$.Attributes.bot"}},
+            "Transitions": {
+                "NextAction": "bye",
+                "Conditions": [{"NextAction": "sales", "Condition": {"Operator": "Equals", "Operands": ["Sales"]}}],
+                "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingCondition"}],
+            },
+        },
+        {"Identifier": "sales", "Type": "DisconnectParticipant", "Transitions": {}},
+        {"Identifier": "bye", "Type": "DisconnectParticipant", "Transitions": {}},
+    )
+    assert Simulator({"f": flow}).run("f", Contact("+4477", dtmf=("Sales",))).path == ["bot", "sales"]
+    assert Simulator({"f": flow}).run("f", Contact("+4477", dtmf=("Billing",))).path == ["bot", "bye"]
 
 
 @pytest.mark.parametrize(
