@@ -54,8 +54,18 @@ def register(subparsers: Any) -> None:
     reference.add_argument("--check", action="store_true", help="only check that the page is up to date")
     reference.set_defaults(func=_reference)
 
-    render = actions.add_parser("render", help="resolve placeholders from an instance's resources, for console import")
-    _instance_arguments(render)
+    render = actions.add_parser(
+        "render", help="resolve placeholders from an instance's resources or a resource map, for console import"
+    )
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("--instance-id", help="Amazon Connect instance id (lists its resources; needs credentials)")
+    source.add_argument(
+        "--resources",
+        type=Path,
+        metavar="FILE",
+        help="resource map {kind: {name: ARN}} as written by export --resources (no credentials needed)",
+    )
+    render.add_argument("--region", help="AWS region (default: from the AWS configuration)")
     render.add_argument("--out", type=Path, required=True, help="directory for the rendered flows")
     render.add_argument("--flow", help="one flow of the manifest (default: all)")
     render.set_defaults(func=_render)
@@ -71,6 +81,12 @@ def register(subparsers: Any) -> None:
     _instance_arguments(export)
     export.add_argument("--flow", required=True, help="the flow's manifest name, e.g. basic_inbound")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--resources",
+        type=Path,
+        metavar="FILE",
+        help="also write the instance's resource map {kind: {name: ARN}}, for render --resources",
+    )
     export.set_defaults(func=_export)
 
     simulate = actions.add_parser("simulate", help="walk a flow offline with a simulated caller")
@@ -178,7 +194,9 @@ def _instance_resolver(manifest: Any, client: Any, instance_id: str) -> tuple[li
         raise CliError(str(error)) from None
 
 
-def _rendered(manifest: Any, key: str, resolver: dict[tuple[str, str], str]) -> dict[str, Any]:
+def _rendered(
+    manifest: Any, key: str, resolver: dict[tuple[str, str], str], hint: str = "the instance needs"
+) -> dict[str, Any]:
     from connect_flows.instance import describe_wanted
     from connect_flows.placeholders import parse_placeholder
     from connect_flows.render import UnresolvedPlaceholderError, render
@@ -186,13 +204,20 @@ def _rendered(manifest: Any, key: str, resolver: dict[tuple[str, str], str]) -> 
     try:
         return render(manifest.load_flow(key), resolver)
     except UnresolvedPlaceholderError as error:
-        wanted = {
-            describe_wanted(manifest, placeholder)
-            for item in error.unresolved
-            if (placeholder := parse_placeholder(item.value)) is not None
-        }
-        hint = "".join(f"\n  the instance needs {line}" for line in sorted(wanted))
-        raise CliError(f"{manifest.entry(key).file}: {error}{hint}") from None
+        if hint.startswith("the instance"):
+            wanted = {
+                describe_wanted(manifest, placeholder)
+                for item in error.unresolved
+                if (placeholder := parse_placeholder(item.value)) is not None
+            }
+        else:
+            wanted = {
+                f"{placeholder.kind}.{placeholder.name}"
+                for item in error.unresolved
+                if (placeholder := parse_placeholder(item.value)) is not None
+            }
+        lines = "".join(f"\n  {hint} {line}" for line in sorted(wanted))
+        raise CliError(f"{manifest.entry(key).file}: {error}{lines}") from None
 
 
 def _keys(manifest: Any, flow: str | None) -> list[str]:
@@ -203,15 +228,30 @@ def _keys(manifest: Any, flow: str | None) -> list[str]:
     return [flow]
 
 
+def _offline_resolver(path: Path) -> dict[tuple[str, str], str]:
+    from connect_flows.resources import ResourceMapError, load_resource_map
+
+    try:
+        return load_resource_map(path).resolver()
+    except ResourceMapError as error:
+        raise CliError(str(error)) from None
+
+
 def _render(args: argparse.Namespace) -> int:
     manifest = _manifest()
     keys = _keys(manifest, args.flow)
-    _, resolver = _instance_resolver(manifest, connect_client(args.region), args.instance_id)
+    if args.resources is not None:
+        resolver = _offline_resolver(args.resources)
+        hint = f"the resource map {args.resources} needs"
+    else:
+        _, resolver = _instance_resolver(manifest, connect_client(args.region), args.instance_id)
+        hint = "the instance needs"
     args.out.mkdir(parents=True, exist_ok=True)
     for key in keys:
         target = args.out / f"{key}.json"
         target.write_text(
-            json.dumps(_rendered(manifest, key, resolver), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json.dumps(_rendered(manifest, key, resolver, hint), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
         )
         print(f"{manifest.entry(key).name}: {target}")
     return 0
@@ -286,8 +326,14 @@ def _export(args: argparse.Namespace) -> int:
     except ClientError as error:
         raise CliError(f"{entry.name}: {error}") from None
     used = set().union(*(placeholders_in(manifest.load_flow(key)) for key in manifest.flows))
+    known = known_arns(manifest, resources, used)
+    if args.resources is not None:
+        from connect_flows.resources import ResourceMap
+
+        args.resources.write_text(ResourceMap.from_known(known).to_json(), encoding="utf-8")
+        print(f"resources of instance {args.instance_id}: {args.resources}", file=sys.stderr)
     try:
-        source = export(json.loads(described["ContactFlow"]["Content"]), known_arns(manifest, resources, used))
+        source = export(json.loads(described["ContactFlow"]["Content"]), known)
     except UnknownArnError as error:
         raise CliError(f"{entry.name}: {error}\n  name the resource in the manifest's resources section") from None
     text = json.dumps(source, indent=2, ensure_ascii=False) + "\n"

@@ -18,6 +18,7 @@ import infra.cli
 from connect_flows import cli
 from connect_flows.manifest import load_manifest
 from connect_flows.render import render
+from connect_flows.resources import ResourceMap
 
 MANIFEST = load_manifest()
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
@@ -334,3 +335,84 @@ def test_simulate_plugs_in_a_handler_by_module_path(capsys: pytest.CaptureFixtur
 def test_user_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert omni(*argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering offline must not reach for an instance: any Connect client fails the test."""
+
+    def refuse(region: str | None) -> Any:
+        raise AssertionError("offline render created a Connect client")
+
+    monkeypatch.setattr(cli, "connect_client", refuse)
+
+
+def write_map(path: Path, resolver: dict[tuple[str, str], str]) -> Path:
+    path.write_text(ResourceMap.from_resolver(resolver).to_json())
+    return path
+
+
+def test_render_offline_from_a_resource_map_writes_the_same_flows_as_from_the_instance(
+    no_instance: None, tmp_path: Path
+) -> None:
+    # Given the resource map of an instance (kind -> logical name -> ARN), and no credentials
+    resources = write_map(tmp_path / "resources.json", RESOLVER)
+    out = tmp_path / "out"
+    # When every flow is rendered from it
+    assert omni("flows", "render", "--resources", str(resources), "--out", str(out)) == 0
+    # Then each file is what rendering against the instance gives, and it validates as import-ready
+    for key in MANIFEST.flows:
+        written = json.loads((out / f"{key}.json").read_text())
+        assert written == render(MANIFEST.load_flow(key), RESOLVER)
+    assert omni("flows", "validate", "--rendered", *map(str, sorted(out.glob("*.json")))) == 0
+
+
+def test_render_offline_names_what_the_resource_map_lacks(
+    no_instance: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partial = {key: value for key, value in RESOLVER.items() if key != ("hours", "business_hours")}
+    resources = write_map(tmp_path / "resources.json", partial)
+    code = omni("flows", "render", "--resources", str(resources), "--out", str(tmp_path), "--flow", "basic_inbound")
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "no value for ${hours:business_hours}" in error
+    assert f"the resource map {resources} needs hours.business_hours" in error
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('{"queue": {"general_support": "General support"}}', "queue.general_support: must be an ARN"),
+        ('{"queues": {"general_support": "arn:aws:connect:eu-west-2:1:instance/x/queue/y"}}', "queues: not a kind"),
+        (
+            '{"queue": {"General Support": "arn:aws:connect:eu-west-2:1:instance/x/queue/y"}}',
+            "queue.General Support: a logical name is lower snake case",
+        ),
+        ("[1]", "expected {kind: {logical_name: ARN}}"),
+        ("{", "not valid JSON"),
+    ],
+)
+def test_a_bad_resource_map_is_one_line_naming_the_field(
+    no_instance: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, fragment: str
+) -> None:
+    resources = tmp_path / "resources.json"
+    resources.write_text(content)
+    assert omni("flows", "render", "--resources", str(resources), "--out", str(tmp_path)) == 2
+    error = capsys.readouterr().err
+    assert fragment in error
+    assert str(resources) in error
+
+
+def test_export_writes_the_resource_map_that_render_uses_offline(connect: Stubber, tmp_path: Path) -> None:
+    # Given the basic flow as the instance holds it
+    expect_listing(connect, flows=OUR_FLOWS)
+    rendered = render(MANIFEST.load_flow("basic_inbound"), RESOLVER)
+    connect.add_response("describe_contact_flow", describe("Basic inbound", rendered))
+    resources = tmp_path / "resources.json"
+    source = tmp_path / "basic_inbound.json"
+    # When it is exported with its resource map
+    args = ["flows", "export", "--instance-id", INSTANCE_ID, "--flow", "basic_inbound", "--out", str(source)]
+    assert omni(*args, "--resources", str(resources)) == 0
+    # Then the map names every resource the source's placeholders stand for, and renders it back to the instance's flow
+    resolver = ResourceMap.model_validate({"arns": json.loads(resources.read_text())}).resolver()
+    assert render(json.loads(source.read_text()), resolver) == rendered
