@@ -1,6 +1,7 @@
-"""`omni propensity`: train and evaluate the propensity model locally with the code SageMaker runs.
+"""`omni propensity`: train and evaluate the propensity model locally with the code SageMaker runs, and
+clean up the models and endpoint configs the retraining pipeline left behind.
 
-xgboost and scikit-learn are imported inside the handlers so `omni --help` stays fast.
+xgboost, scikit-learn and boto3 are imported inside the handlers so `omni --help` stays fast.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from typing import Any
 
 from infra.cli import CliError
 
+MAX_KEEP = 100
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    propensity = subparsers.add_parser("propensity", help="propensity model: cross-validate, train, evaluate")
+    propensity = subparsers.add_parser(
+        "propensity", help="propensity model: cross-validate, train, evaluate, clean up old models"
+    )
     commands = propensity.add_subparsers(dest="propensity_command", required=True, metavar="PROPENSITY_COMMAND")
 
     train = commands.add_parser("train", help="k-fold cross-validated AUC; with --model-dir, also save a model")
@@ -32,6 +37,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.add_argument("--data", required=True, type=Path)
     evaluate.add_argument("--target", required=True)
     evaluate.set_defaults(func=_evaluate)
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="list and remove the retraining pipeline's models and endpoint configs that no endpoint uses",
+        description=(
+            "Remove what the environment's retraining pipeline made (models and endpoint configs named "
+            "propensity-<run>, tagged with the pipeline) except the newest --keep runs' and whatever any "
+            "endpoint of the region uses. Nothing is removed while an endpoint is being created or updated."
+        ),
+    )
+    cleanup.add_argument("--env", default=None, help="environment from cdk.json (default: dev)")
+    cleanup.add_argument(
+        "--keep",
+        default=None,
+        help=f"newest runs to keep, 0-{MAX_KEEP} (default: the environment's propensity.keep_models; "
+        "0 when the stack is gone)",
+    )
+    cleanup.add_argument("--dry-run", action="store_true", help="list what would be removed; remove nothing")
+    cleanup.add_argument("--region", default=None, help="AWS region (default: the environment's)")
+    cleanup.set_defaults(func=_cleanup)
 
 
 def _progress(started: float) -> Any:
@@ -98,6 +123,64 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"  {band['lower']:.1f}-{band['upper']:.1f}: {band['count']:6d}  "
             f"{band['mean_score']:.3f}  {band['positive_rate']:.3f}"
         )
+    return 0
+
+
+def _keep(value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    if not value.strip().isdigit() or int(value) > MAX_KEEP:
+        raise CliError(f"--keep = {value!r}: must be a whole number from 0 to {MAX_KEEP}")
+    return int(value)
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from infra.config import DEFAULT_ENV, ConfigError, config_for
+    from model_cleanup.constants import ENDPOINT_SUFFIX, PIPELINE_SUFFIX
+
+    try:
+        config = config_for(args.env or DEFAULT_ENV)
+    except ConfigError as error:
+        raise CliError(f"--env: {error}") from None
+    keep = _keep(args.keep, config.environment.propensity.keep_models)
+    pipeline = config.resource_name(PIPELINE_SUFFIX)
+    region = args.region or config.region
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from model_cleanup.aws import SageMakerArtefacts
+    from model_cleanup.cleanup import plan
+    from model_cleanup.errors import CleanupError
+
+    artefacts = SageMakerArtefacts(boto3.client("sagemaker", region_name=region), pipeline=pipeline)
+    try:
+        decided = plan(artefacts.inventory(), keep=keep)
+        print(
+            f"{pipeline} in {region}: {len(decided.keep) + len(decided.remove)} models and endpoint configs; "
+            f"keeping the newest {keep} runs' and what endpoints use (its endpoint: "
+            f"{config.resource_name(ENDPOINT_SUFFIX)})"
+        )
+        for artefact in decided.keep:
+            print(f"  keep    {artefact.kind}/{artefact.name}{' (in use)' if artefact in decided.in_use else ''}")
+        if decided.blocked_by:
+            raise CliError(
+                f"endpoint {', '.join(decided.blocked_by)} is being created or updated: nothing removed; "
+                "run again once it is InService"
+            )
+        removed = 0
+        for artefact in decided.remove:
+            if args.dry_run:
+                print(f"  would remove  {artefact.kind}/{artefact.name}")
+                continue
+            gone = artefacts.remove(artefact)
+            removed += 1
+            print(f"  removed {artefact.kind}/{artefact.name}{'' if gone else ' (already gone)'}")
+    except CleanupError as error:
+        raise CliError(str(error)) from None
+    except (BotoCoreError, ClientError) as error:
+        raise CliError(f"SageMaker in {region}: {error}") from None
+    print(f"{len(decided.remove)} to remove (dry run: nothing removed)" if args.dry_run else f"{removed} removed")
     return 0
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from infra.cli import CliError
 from propensity import cli
@@ -65,3 +68,59 @@ def test_given_a_csv_when_training_then_fold_progress_and_the_cross_validated_au
 def test_user_errors_are_cli_errors(argv: list[str], message: str) -> None:
     with pytest.raises(CliError, match=re.escape(message)):
         _run(["propensity", *argv])
+
+
+def _pipeline_run(client: Any, name: str) -> None:
+    tags = [{"Key": "omni:pipeline", "Value": "omni-cx-dev-propensity-retraining"}]
+    client.create_model(
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/training",
+        PrimaryContainer={"Image": "xgboost", "ModelDataUrl": "s3://bucket/model.tar.gz"},
+        Tags=tags,
+    )
+    client.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "primary",
+                "ModelName": name,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2},
+            }
+        ],
+        Tags=tags,
+    )
+
+
+@mock_aws
+def test_cleanup_lists_then_removes_what_no_endpoint_uses_beyond_the_kept_runs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = boto3.client("sagemaker", region_name="eu-west-2")
+    for week in range(1, 5):
+        _pipeline_run(client, f"propensity-run-{week}")
+    client.create_endpoint(EndpointName="omni-cx-dev-propensity", EndpointConfigName="propensity-run-4")
+
+    assert _run(["propensity", "cleanup", "--env", "dev", "--keep", "1", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "omni-cx-dev-propensity-retraining in eu-west-2: 8 models and endpoint configs" in out
+    assert "keep    endpoint-config/propensity-run-4 (in use)" in out
+    assert "would remove  endpoint-config/propensity-run-1" in out
+    assert "6 to remove (dry run: nothing removed)" in out
+    assert len(client.list_models()["Models"]) == 4
+
+    assert _run(["propensity", "cleanup", "--env", "dev", "--keep", "1"]) == 0
+    assert "6 removed" in capsys.readouterr().out
+    assert [m["ModelName"] for m in client.list_models()["Models"]] == ["propensity-run-4"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--keep", "-1"], "--keep = '-1': must be a whole number from 0 to 100"),
+        (["--keep", "many"], "--keep = 'many': must be a whole number from 0 to 100"),
+        (["--env", "nowhere"], "--env: "),
+    ],
+)
+def test_cleanup_refuses_bad_options_naming_them(argv: list[str], message: str) -> None:
+    with pytest.raises(CliError, match=re.escape(message)):
+        _run(["propensity", "cleanup", *argv])
