@@ -208,6 +208,9 @@ class PropensityConfig(_Frozen):
     endpoint_max_concurrency: Annotated[int, Field(ge=1, le=200)]
     # How long the eligibility service waits for a score before deciding on the rules alone.
     invoke_timeout_ms: Annotated[int, Field(ge=100, le=5000)]
+    # Each run leaves a model and an endpoint config: the pipeline keeps this many of the newest runs' (and
+    # whatever the endpoint uses) and removes older ones (`omni propensity cleanup` does the same by hand).
+    keep_models: Annotated[int, Field(ge=1, le=100)]
 
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]

@@ -10,7 +10,16 @@ A Step Functions state machine runs, on the schedule in config:
 3. gate: the job's `validation:auc` metric must reach `propensity.auc_threshold`,
    or the execution fails (and alarms) leaving the serving model untouched;
 4. create the model (the same bundle serves `propensity/inference.py`), a
-   serverless endpoint config, then create or update the endpoint.
+   serverless endpoint config, then create or update the endpoint and wait until
+   it serves the new model;
+5. remove the models and endpoint configs of older runs, keeping the newest
+   `propensity.keep_models` runs' and whatever the endpoint uses (a function
+   running `model_cleanup`, which `omni propensity cleanup` also runs by hand).
+
+Every Task retries throttling and transient service errors with exponential
+backoff and full jitter; any error it does not recover from, an AUC under the
+threshold, or an endpoint that fails, takes the failure path: a message naming
+the error to the platform team's alert topic, then a Fail state carrying it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
@@ -33,9 +43,11 @@ from infra.constructs.compliance import acknowledge, acknowledge_grant_policy, w
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_write
 from infra.constructs.log_group import encrypted_log_group
+from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.source_bundle import deterministic_tar_gz
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
+from model_cleanup import constants as cleanup
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REGISTRIES = Path(__file__).resolve().parents[1] / "data" / "sagemaker_xgboost_registries.json"
@@ -43,7 +55,6 @@ TRAINING_SOURCE = REPOSITORY / "sagemaker"
 PREPARE_SCRIPT = REPOSITORY / "glue_jobs" / "propensity_prepare.py"
 SOURCE_PREFIX = "propensity/"
 WORK_PREFIX = "propensity/"
-ENDPOINT_SUFFIX = "propensity"
 # Script-mode entry points at the bundle's root (so `propensity` is importable beside them).
 TRAINING_ENTRY = "propensity_training_entry.py"
 SERVING_ENTRY = "propensity_serving_entry.py"
@@ -52,6 +63,37 @@ AUC_METRIC = "validation:auc"
 AUC_METRIC_REGEX = r"validation:auc=([0-9.]+);"
 TARGET_COLUMN = "y"
 LEAKING_COLUMNS = "duration"  # known only after the outcome: never a feature
+# The xgboost each built-in image installs (aws/sagemaker-xgboost-container, docker/<version>/base/Dockerfile.cpu,
+# XGBOOST_VERSION): the tests train with exactly this one (pyproject.toml), so they train what SageMaker trains.
+XGBOOST_OF_IMAGE = {"3.0-5": "3.0.5"}
+
+# Errors a Task retries: throttling and transient service faults, as Step Functions names them per integration.
+# Optimised integrations (glue:startJobRun.sync, sagemaker:createTrainingJob.sync) name the SDK's base exception;
+# AWS SDK integrations (aws-sdk:sagemaker:*) name SageMaker's unmodelled errors, throttling among them,
+# SageMakerException. A job that ran and failed (States.TaskFailed) is not retried: it would fail again, at cost.
+GLUE_TRANSIENT = (
+    "Glue.AWSGlueException",
+    "Glue.ConcurrentRunsExceededException",
+    "Glue.InternalServiceException",
+    "Glue.OperationTimeoutException",
+)
+SAGEMAKER_JOB_TRANSIENT = ("SageMaker.AmazonSageMakerException",)
+SAGEMAKER_SDK_TRANSIENT = ("SageMaker.SageMakerException",)
+LAMBDA_TRANSIENT = (
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+)
+# Publishing the alert: any failure of the publish call is worth another try (a duplicate alert is harmless).
+ALERT_TRANSIENT = ("States.TaskFailed",)
+RETRY_INTERVAL = Duration.seconds(5)
+RETRY_BACKOFF = 2.0
+RETRY_ATTEMPTS = 4  # 5 s, 10 s, 20 s, 40 s at most (full jitter draws each wait between 0 and that)
+RETRY_MAX_DELAY = Duration.minutes(1)
+FAILED_ERROR = "RetrainingFailed"  # the error of every failed run; its cause starts with what went wrong
+FAILURE_PATH = "$.failure"  # {Error, Cause}: what the Catch caught, or what the gate or the endpoint said
 
 
 def xgboost_image(region: str, version: str) -> str:
@@ -67,7 +109,7 @@ class PropensityStack(PlatformStack):
     def build(self) -> None:
         foundation = self.deps.require(FoundationStack)
         settings = self.config.environment.propensity
-        self.endpoint_name = self.config.resource_name(ENDPOINT_SUFFIX)
+        self.endpoint_name = self.config.resource_name(cleanup.ENDPOINT_SUFFIX)
         image = xgboost_image(self.config.region, settings.xgboost_version)
         bundle = s3_assets.Asset(self, "TrainingSource", path=str(deterministic_tar_gz(TRAINING_SOURCE)))
         prepare_job = self._prepare_job(foundation)
@@ -145,6 +187,8 @@ class PropensityStack(PlatformStack):
             ),
         )
 
+        self.pipeline_name = self.config.resource_name(cleanup.PIPELINE_SUFFIX)
+        self._cleanup_function(foundation)
         definition = self._definition(foundation, prepare_job, image, bundle)
         state_machine_logs = encrypted_log_group(
             self, "PipelineLogs", config=self.config, encryption_key=foundation.key
@@ -152,7 +196,7 @@ class PropensityStack(PlatformStack):
         self.state_machine = sfn.StateMachine(
             self,
             "RetrainingPipeline",
-            state_machine_name=self.config.resource_name("propensity-retraining"),
+            state_machine_name=self.pipeline_name,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             timeout=Duration.hours(6),
             tracing_enabled=True,
@@ -193,8 +237,17 @@ class PropensityStack(PlatformStack):
             ),
             (
                 "AwsSolutions-IAM5[Resource::*]",
-                "X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.",
+                "X-Ray tracing, CloudWatch Logs delivery and sagemaker:ListEndpoints (the pipeline finds its "
+                "endpoint by name) have no resource-level permissions.",
             ),
+        )
+        # The alert topic is encrypted with the platform key: SNS uses it on the pipeline's behalf, and only SNS.
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[foundation.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{self.config.region}.amazonaws.com"}},
+            )
         )
         self._schedule(settings.schedule)
         self._alarm(foundation)
@@ -235,14 +288,76 @@ class PropensityStack(PlatformStack):
             },
         )
 
+    def _cleanup_function(self, foundation: FoundationStack) -> None:
+        """The pipeline's last step: remove older runs' models and endpoint configs (never what the endpoint uses)."""
+        self.model_cleanup = PlatformFunction(
+            self,
+            "ModelCleanup",
+            config=self.config,
+            handler=cleanup.MODEL_CLEANUP_HANDLER,
+            description="Removes the propensity models and endpoint configs of older retraining runs",
+            service=cleanup.MODEL_CLEANUP_SERVICE,
+            encryption_key=foundation.key,
+            alert_topic=foundation.alert_topic_for(self),
+            timeout_seconds=120,
+            environment={
+                cleanup.ENV_PIPELINE: self.pipeline_name,
+                cleanup.ENV_ENDPOINT: self.endpoint_name,
+                cleanup.ENV_KEEP: str(self.config.environment.propensity.keep_models),
+            },
+        )
+        role = self.model_cleanup.role
+        models = self.format_arn(service="sagemaker", resource="model", resource_name=f"{cleanup.ARTEFACT_PREFIX}*")
+        configs = self.format_arn(
+            service="sagemaker", resource="endpoint-config", resource_name=f"{cleanup.ARTEFACT_PREFIX}*"
+        )
+        endpoint = self.format_arn(service="sagemaker", resource="endpoint", resource_name=self.endpoint_name)
+        for actions, resources in (
+            (["sagemaker:ListModels", "sagemaker:ListEndpointConfigs"], ["*"]),
+            (["sagemaker:ListTags"], [models, configs]),
+            (["sagemaker:DescribeEndpoint"], [endpoint]),
+            (["sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig"], [configs]),
+            (["sagemaker:DeleteModel"], [models]),
+        ):
+            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        pipeline_made = "The pipeline names each run's model and endpoint config propensity-<execution>."
+        acknowledge(
+            role,
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "sagemaker:ListModels and ListEndpointConfigs, X-Ray PutTraceSegments and PutTelemetryRecords "
+                "support no resource-level permissions.",
+            ),
+            (wildcard_resource_finding(self, models), pipeline_made),
+            (wildcard_resource_finding(self, configs), pipeline_made),
+        )
+
     def _definition(
         self, foundation: FoundationStack, prepare_job: glue.CfnJob, image: str, bundle: s3_assets.Asset
     ) -> sfn.IChainable:
         settings = self.config.environment.propensity
         # Every artefact of one execution lives under runs/<execution name>/ and is named after it.
         run = sfn.JsonPath.execution_name
-        name = sfn.JsonPath.format("propensity-{}", run)
+        name = sfn.JsonPath.format(f"{cleanup.ARTEFACT_PREFIX}{{}}", run)
         work = foundation.curated.url(WORK_PREFIX)
+        failed = self._failure_path(foundation.alert_topic_for(self))
+
+        def guarded(task: sfn.TaskStateBase, transient: tuple[str, ...]) -> sfn.TaskStateBase:
+            """Retry the transient errors with backoff and jitter; anything else (or still failing) fails the run."""
+            task.add_retry(
+                errors=list(transient),
+                interval=RETRY_INTERVAL,
+                backoff_rate=RETRY_BACKOFF,
+                max_attempts=RETRY_ATTEMPTS,
+                max_delay=RETRY_MAX_DELAY,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+            task.add_catch(failed, errors=[sfn.Errors.ALL], result_path=FAILURE_PATH)
+            return task
+
+        def failure(construct_id: str, error: str, cause: str) -> sfn.Pass:
+            return sfn.Pass(self, construct_id, parameters={"Error": error, "Cause": cause}, result_path=FAILURE_PATH)
+
         prepare = tasks.GlueStartJobRun(
             self,
             "PrepareData",
@@ -304,19 +419,24 @@ class PropensityStack(PlatformStack):
             },
             result_path="$.training",
         )
-        below = sfn.Fail(
-            self,
+        below = failure(
             "BelowThreshold",
-            error="ModelBelowThreshold",
-            cause=f"validation AUC under {settings.auc_threshold} (or not reported): the serving model is unchanged",
+            "ModelBelowThreshold",
+            f"validation AUC under {settings.auc_threshold} (or not reported): the serving model is unchanged",
         )
-        config_arns = self.format_arn(service="sagemaker", resource="endpoint-config", resource_name="propensity-*")
+        model_arns = self.format_arn(service="sagemaker", resource="model", resource_name=f"{cleanup.ARTEFACT_PREFIX}*")
+        config_arns = self.format_arn(
+            service="sagemaker", resource="endpoint-config", resource_name=f"{cleanup.ARTEFACT_PREFIX}*"
+        )
+        # Tagged with the pipeline's name: the clean-up removes only what this environment's pipeline made.
+        tags = [{"Key": cleanup.PIPELINE_TAG, "Value": self.pipeline_name}]
         create_model = tasks.CallAwsService(
             self,
             "CreateModel",
             service="sagemaker",
             action="createModel",
-            iam_resources=[self.format_arn(service="sagemaker", resource="model", resource_name="propensity-*")],
+            iam_resources=[model_arns],
+            additional_iam_statements=[iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[model_arns])],
             parameters={
                 "ModelName": name,
                 "ExecutionRoleArn": self.training_role.role_arn,
@@ -329,6 +449,7 @@ class PropensityStack(PlatformStack):
                         "SAGEMAKER_REGION": self.config.region,
                     },
                 },
+                "Tags": tags,
             },
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -338,6 +459,7 @@ class PropensityStack(PlatformStack):
             service="sagemaker",
             action="createEndpointConfig",
             iam_resources=[config_arns],
+            additional_iam_statements=[iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[config_arns])],
             parameters={
                 "EndpointConfigName": name,
                 "ProductionVariants": [
@@ -350,18 +472,30 @@ class PropensityStack(PlatformStack):
                         },
                     }
                 ],
+                "Tags": tags,
             },
             result_path=sfn.JsonPath.DISCARD,
         )
         endpoint_arn = self.format_arn(service="sagemaker", resource="endpoint", resource_name=self.endpoint_name)
-        describe = tasks.CallAwsService(
+        # Listing, not describing: a missing endpoint is an empty list rather than an error that a retry of
+        # throttling would also catch, so "create" is never taken because a lookup was throttled.
+        find = tasks.CallAwsService(
             self,
             "FindEndpoint",
             service="sagemaker",
-            action="describeEndpoint",
-            iam_resources=[endpoint_arn],
-            parameters={"EndpointName": self.endpoint_name},
-            result_path=sfn.JsonPath.DISCARD,
+            action="listEndpoints",
+            iam_resources=["*"],
+            parameters={"NameContains": self.endpoint_name, "MaxResults": 100},
+            result_selector={"names": sfn.JsonPath.list_at("$.Endpoints[*].EndpointName")},
+            result_path="$.endpoint",
+        )
+        exists = sfn.Pass(
+            self,
+            "CheckEndpoint",
+            parameters={
+                "exists": sfn.JsonPath.array_contains(sfn.JsonPath.list_at("$.endpoint.names"), self.endpoint_name)
+            },
+            result_path="$.endpoint",
         )
         update = tasks.CallAwsService(
             self,
@@ -370,6 +504,7 @@ class PropensityStack(PlatformStack):
             action="updateEndpoint",
             iam_resources=[endpoint_arn, config_arns],
             parameters={"EndpointName": self.endpoint_name, "EndpointConfigName": name},
+            result_path=sfn.JsonPath.DISCARD,
         )
         create = tasks.CallAwsService(
             self,
@@ -378,16 +513,10 @@ class PropensityStack(PlatformStack):
             action="createEndpoint",
             iam_resources=[endpoint_arn, config_arns],
             parameters={"EndpointName": self.endpoint_name, "EndpointConfigName": name},
-        )
-        # DescribeEndpoint answers ValidationException for an endpoint that does not exist yet.
-        # Step Functions names SageMaker's unmodelled "Could not find endpoint" error SageMakerException.
-        describe.add_catch(
-            create,
-            errors=["SageMaker.SageMakerException", "SageMaker.ValidationException"],
             result_path=sfn.JsonPath.DISCARD,
         )
         # Creating or updating an endpoint only starts it: wait until it serves the new model, or fail
-        # (and alarm) when SageMaker gives up, so a model that cannot load never passes silently.
+        # (and alert) when SageMaker gives up, so a model that cannot load never passes silently.
         settle = sfn.Wait(self, "LetEndpointSettle", time=sfn.WaitTime.duration(Duration.minutes(1)))
         status = tasks.CallAwsService(
             self,
@@ -399,20 +528,44 @@ class PropensityStack(PlatformStack):
             result_selector={"status": sfn.JsonPath.string_at("$.EndpointStatus")},
             result_path="$.endpoint",
         )
-        failed = sfn.Fail(
-            self,
-            "EndpointFailed",
-            error="EndpointFailed",
-            cause="the endpoint did not reach InService with the new model",
+        endpoint_failed = failure(
+            "EndpointFailed", "EndpointFailed", "the endpoint did not reach InService with the new model"
         )
+        remove_old = tasks.LambdaInvoke(
+            self,
+            "RemoveOldModels",
+            lambda_function=self.model_cleanup.alias,
+            payload=sfn.TaskInput.from_object({"execution": run}),
+            retry_on_service_exceptions=False,  # retried below, with jitter
+            result_selector={"removed": sfn.JsonPath.list_at("$.Payload.removed")},
+            result_path="$.cleanup",
+        )
+        for task in (create_model, endpoint_config, find, update, create, status):
+            guarded(task, SAGEMAKER_SDK_TRANSIENT)
+        guarded(prepare, GLUE_TRANSIENT)
+        guarded(train, SAGEMAKER_JOB_TRANSIENT)
+        guarded(remove_old, LAMBDA_TRANSIENT)
+        below.next(failed)
+        endpoint_failed.next(failed)
         settle.next(status).next(
             sfn.Choice(self, "EndpointInService")
-            .when(sfn.Condition.string_equals("$.endpoint.status", "InService"), sfn.Succeed(self, "Serving"))
-            .when(sfn.Condition.string_equals("$.endpoint.status", "Failed"), failed)
+            .when(sfn.Condition.string_equals("$.endpoint.status", "InService"), remove_old)
+            .when(sfn.Condition.string_equals("$.endpoint.status", "Failed"), endpoint_failed)
             .otherwise(settle)
         )
+        remove_old.next(sfn.Succeed(self, "Serving"))
         update.next(settle)
         create.next(settle)
+        deploy = (
+            create_model.next(endpoint_config)
+            .next(find)
+            .next(exists)
+            .next(
+                sfn.Choice(self, "CreateOrUpdateEndpoint")
+                .when(sfn.Condition.boolean_equals("$.endpoint.exists", True), update)
+                .otherwise(create)
+            )
+        )
         gate = (
             sfn.Choice(self, "GateOnAuc")
             .when(
@@ -420,11 +573,52 @@ class PropensityStack(PlatformStack):
                     sfn.Condition.is_present("$.training.auc[0]"),
                     sfn.Condition.number_greater_than_equals("$.training.auc[0]", settings.auc_threshold),
                 ),
-                create_model.next(endpoint_config).next(describe).next(update),
+                deploy,
             )
             .otherwise(below)
         )
         return prepare.next(train).next(gate)
+
+    def _failure_path(self, alert_topic: sns.ITopic) -> sfn.IChainable:
+        """Alert the platform team with the error, then fail the execution (whose failure alarm fires too)."""
+        # One error name for every failure (an ErrorPath could resolve to a name Step Functions reserves,
+        # States.*); the cause says which error, and why.
+        failed = sfn.Fail(
+            self,
+            "RunFailed",
+            error=FAILED_ERROR,
+            cause_path=sfn.JsonPath.format(
+                "{}: {}",
+                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
+                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
+            ),
+        )
+        alert = tasks.SnsPublish(
+            self,
+            "AlertPlatformTeam",
+            topic=alert_topic,
+            subject="Propensity retraining failed",
+            message=sfn.TaskInput.from_text(
+                sfn.JsonPath.format(
+                    f"Propensity retraining {self.pipeline_name} run {{}} failed with {{}}: {{}}",
+                    sfn.JsonPath.execution_name,
+                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
+                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
+                )
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        alert.add_retry(
+            errors=list(ALERT_TRANSIENT),
+            interval=RETRY_INTERVAL,
+            backoff_rate=RETRY_BACKOFF,
+            max_attempts=RETRY_ATTEMPTS,
+            max_delay=RETRY_MAX_DELAY,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        # An alert that cannot be sent still ends the run in Fail, whose alarm reaches the same topic.
+        alert.add_catch(failed, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
+        return alert.next(failed)
 
     def _schedule(self, expression: str) -> None:
         role = iam.Role(

@@ -105,6 +105,11 @@ def test_bad_selection_names_the_key_the_value_and_what_is_allowed(env: str, mat
         ),
         ("contact_centre.queues", {}, "omni:environments.dev.contact_centre.queues = {}: at least one queue is needed"),
         ("sizing.lambda_memmory_mb", 512, "omni:environments.dev.sizing.lambda_memmory_mb: unknown key; allowed keys:"),
+        (
+            "propensity.keep_models",
+            0,
+            "omni:environments.dev.propensity.keep_models = 0: Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_bad_environment_values_fail_with_one_line(

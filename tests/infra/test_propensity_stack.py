@@ -47,13 +47,18 @@ def test_the_pipeline_prepares_trains_gates_then_serves(dev5: Synthesis) -> None
     assert states["PrepareData"]["Next"] == "TrainModel"
     assert states["TrainModel"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
     assert states["TrainModel"]["Next"] == "GateOnAuc"
-    assert states["BelowThreshold"]["Type"] == "Fail"
-    chain = ["CreateModel", "CreateServerlessEndpointConfig", "FindEndpoint", "UpdateEndpoint"]
+    assert states["BelowThreshold"]["Next"] == "AlertPlatformTeam"
+    chain = ["CreateModel", "CreateServerlessEndpointConfig", "FindEndpoint", "CheckEndpoint", "CreateOrUpdateEndpoint"]
     for state, following in itertools.pairwise(chain):
         assert states[state]["Next"] == following
-    (catch,) = states["FindEndpoint"]["Catch"]
-    assert catch["Next"] == "CreateEndpoint"
-    assert "SageMaker.SageMakerException" in catch["ErrorEquals"]
+    # the endpoint is looked up by listing (a missing one is no error): it is updated when it exists, else created
+    assert states["FindEndpoint"]["Resource"].endswith(":states:::aws-sdk:sagemaker:listEndpoints")
+    assert states["CheckEndpoint"]["Parameters"] == {
+        "exists.$": "States.ArrayContains($.endpoint.names, 'omni-cx-dev-propensity')"
+    }
+    (exists,) = states["CreateOrUpdateEndpoint"]["Choices"]
+    assert exists == {"Variable": "$.endpoint.exists", "BooleanEquals": True, "Next": "UpdateEndpoint"}
+    assert states["CreateOrUpdateEndpoint"]["Default"] == "CreateEndpoint"
 
 
 def test_the_gate_compares_the_reported_validation_auc_with_the_configured_threshold(dev5: Synthesis) -> None:
@@ -99,6 +104,9 @@ def test_retraining_is_scheduled_and_every_failure_alarms(dev5: Synthesis) -> No
         "ExecutionsFailed",
         "ExecutionsTimedOut",
         "ExecutionsAborted",
+        # the clean-up function's own alarms
+        "Errors",
+        "Throttles",
     }
     for alarm in alarms.values():
         assert ":omni-cx-dev-alerts" in json.dumps(alarm["Properties"]["AlarmActions"])
@@ -148,6 +156,68 @@ def test_the_pipeline_waits_until_the_endpoint_serves_the_new_model(dev5: Synthe
     assert states["CreateEndpoint"]["Next"] == "LetEndpointSettle"
     assert states["LetEndpointSettle"]["Next"] == "EndpointStatus"
     choices = {c["StringEquals"]: c["Next"] for c in states["EndpointInService"]["Choices"]}
-    assert choices == {"InService": "Serving", "Failed": "EndpointFailed"}
+    assert choices == {"InService": "RemoveOldModels", "Failed": "EndpointFailed"}
     assert states["EndpointInService"]["Default"] == "LetEndpointSettle"
-    assert states["EndpointFailed"]["Type"] == "Fail"
+    assert states["RemoveOldModels"]["Next"] == "Serving"
+    assert states["EndpointFailed"]["Next"] == "AlertPlatformTeam"
+
+
+def test_each_run_tags_its_model_and_endpoint_config_with_the_pipeline(dev5: Synthesis) -> None:
+    from model_cleanup.constants import PIPELINE_TAG
+
+    states = _definition(dev5)["States"]
+    for state in ("CreateModel", "CreateServerlessEndpointConfig"):
+        assert states[state]["Parameters"]["Tags"] == [
+            {"Key": PIPELINE_TAG, "Value": "omni-cx-dev-propensity-retraining"}
+        ]
+
+
+def test_the_cleanup_function_keeps_the_configured_runs_and_may_delete_only_the_pipelines_artefacts(
+    prod5: Synthesis,
+) -> None:
+    from model_cleanup.constants import ENV_ENDPOINT, ENV_KEEP, ENV_PIPELINE
+
+    template = _template(prod5)
+    (function,) = [
+        f
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "model_cleanup.handler.lambda_handler"
+    ]
+    environment = function["Properties"]["Environment"]["Variables"]
+    assert environment[ENV_KEEP] == "3"
+    assert environment[ENV_PIPELINE] == "omni-cx-prod-propensity-retraining"
+    assert environment[ENV_ENDPOINT] == "omni-cx-prod-propensity"
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "ModelCleanup" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    deletes = [s for s in statements if any("Delete" in action for action in _actions(s))]
+    assert deletes
+    for statement in deletes:
+        assert statement["Resource"] != "*"
+        assert "/propensity-*" in json.dumps(statement["Resource"])
+    assert {a for s in statements if s["Resource"] == "*" for a in _actions(s)} == {
+        "sagemaker:ListModels",
+        "sagemaker:ListEndpointConfigs",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_pipeline_may_use_the_platform_key_for_its_alerts_only_through_sns(dev5: Synthesis) -> None:
+    statements = [
+        statement
+        for policy in _template(dev5).find_resources("AWS::IAM::Policy").values()
+        if "RetrainingPipeline" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (via_sns,) = [s for s in statements if "Condition" in s and "kms:ViaService" in json.dumps(s["Condition"])]
+    assert sorted(_actions(via_sns)) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert via_sns["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-2.amazonaws.com"}}

@@ -1,0 +1,441 @@
+"""The retraining pipeline as Step Functions runs it: its definition checked by an Amazon States Language
+validator (statelint), every Task's retries and catch, and its data flow executed by moto's ASL interpreter.
+
+The executions run the synthesized definition itself, with the template's intrinsics filled in for moto's
+account. The SageMaker SDK calls (create the model, the endpoint config and the endpoint, list and describe
+endpoints) and the alert go to moto's SageMaker and SNS; the states moto cannot run are given mocked
+responses through its interpreter's mocked-response support (the model of Step Functions Local's mock
+configuration): the Glue job and the training job (.sync), UpdateEndpoint (moto has no such call) and the
+clean-up function (Lambda needs Docker). Waits and retry delays are recorded, not slept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from statelint.config import Config as LintConfig
+from statelint.linter import Linter
+from statelint.problem import ProblemType
+
+from infra.stacks.propensity_stack import (
+    ALERT_TRANSIENT,
+    GLUE_TRANSIENT,
+    LAMBDA_TRANSIENT,
+    RETRY_ATTEMPTS,
+    SAGEMAKER_JOB_TRANSIENT,
+    SAGEMAKER_SDK_TRANSIENT,
+)
+from infra.stages import Stage
+from model_cleanup.constants import PIPELINE_TAG
+
+from .conftest import ENVIRONMENTS, Synthesis
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "eu-west-2"
+PIPELINE = "omni-cx-dev-propensity-retraining"
+ENDPOINT = "omni-cx-dev-propensity"
+ALERTS = "omni-cx-dev-alerts"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-4000-8000-000000000000"
+MODEL_DATA = "s3://omni-cx-dev-curated/propensity/runs/run/model/output/model.tar.gz"
+
+
+def _resolve(value: Any) -> str:
+    """A template value with each intrinsic replaced by what CloudFormation would put there in moto's account."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_resolve(part) for part in parts)
+    if "Fn::Sub" in value:
+        return str(value["Fn::Sub"]).replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
+    if "Fn::GetStackOutput" in value:  # the platform key, from the foundation stack
+        return KEY_ARN
+    # a role's Arn, the clean-up function's alias (Ref), or a pseudo parameter
+    logical_id = value["Fn::GetAtt"][0] if "Fn::GetAtt" in value else value["Ref"]
+    arn = (
+        f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        if "Role" in logical_id
+        else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+    )
+    return {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": REGION}.get(logical_id, arn)
+
+
+def definition(synthesis: Synthesis) -> dict[str, Any]:
+    template = synthesis.template("propensity")
+    (machine,) = (r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+    return dict(json.loads(_resolve(machine["Properties"]["DefinitionString"])))
+
+
+def lint(candidate: Mapping[str, Any]) -> list[str]:
+    """statelint's findings. FLOAT is statelint's own switch for numbers JSON cannot type (CDK writes
+    BackoffRate 2.0 as 2, which Step Functions accepts). Step Functions evaluates payload templates
+    (ResultSelector, Parameters) with Jayway JsonPath, filter expressions included; statelint's path grammar
+    has no filters, so a finding on a field whose path holds one is not a problem (the executions below
+    evaluate that very filter to gate on the AUC)."""
+    problems = Linter.validate(copy.deepcopy(dict(candidate)), LintConfig({ProblemType.FLOAT}))
+    return [problem for problem in problems if not _only_a_filter_expression(problem, candidate)]
+
+
+_NOT_A_PATH = re.compile(
+    r'^Field "(?P<field>[^"]+)" of (?P<template>ResultSelector|Parameters) at "State Machine\.States\.(?P<state>[^"]+)" '
+    r"is not a JSONPath or intrinsic function expression$"
+)
+
+
+def _only_a_filter_expression(problem: str, candidate: Mapping[str, Any]) -> bool:
+    found = _NOT_A_PATH.match(problem)
+    if found is None:
+        return False
+    path = candidate["States"][found["state"]][found["template"]][found["field"]]
+    return isinstance(path, str) and "[?(@." in path
+
+
+def test_the_definition_is_valid_amazon_states_language(dev5: Synthesis, prod5: Synthesis) -> None:
+    for synthesis in (dev5, prod5):
+        assert lint(definition(synthesis)) == []
+
+
+def test_the_validator_reports_what_step_functions_would_refuse(dev5: Synthesis) -> None:
+    broken = definition(dev5)
+    broken["States"]["TrainModel"]["Retry"][0]["JitterStrategy"] = "PARTIAL"
+    broken["States"]["GateOnAuc"]["Default"] = "Nowhere"
+    del broken["States"]["RemoveOldModels"]["Retry"][0]["ErrorEquals"]
+    problems = " | ".join(lint(broken))
+    assert 'JitterStrategy is "PARTIAL"' in problems
+    assert 'No state found named "Nowhere"' in problems
+    assert 'does not have required field "ErrorEquals"' in problems
+
+
+TRANSIENT_BY_RESOURCE = {
+    ":states:::glue:startJobRun.sync": GLUE_TRANSIENT,
+    ":states:::sagemaker:createTrainingJob.sync": SAGEMAKER_JOB_TRANSIENT,
+    ":states:::aws-sdk:sagemaker:": SAGEMAKER_SDK_TRANSIENT,
+    ":states:::lambda:invoke": LAMBDA_TRANSIENT,
+    ":states:::sns:publish": ALERT_TRANSIENT,
+}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("stage", [Stage.ORCHESTRATED, Stage.SEAMLESS])
+def test_every_task_retries_transient_errors_with_backoff_and_jitter_and_alerts_on_the_rest(
+    syntheses: Mapping[tuple[str, Stage], Synthesis], env: str, stage: Stage
+) -> None:
+    states = definition(syntheses[env, stage])["States"]
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert len(tasks) == 10
+    for name, task in tasks.items():
+        (transient,) = [errors for suffix, errors in TRANSIENT_BY_RESOURCE.items() if suffix in task["Resource"]]
+        (retry,) = task["Retry"]
+        assert retry["ErrorEquals"] == list(transient), name
+        assert retry["JitterStrategy"] == "FULL", name
+        assert retry["BackoffRate"] >= 2, name
+        assert retry["MaxAttempts"] == RETRY_ATTEMPTS, name
+        assert 0 < retry["IntervalSeconds"] <= retry["MaxDelaySeconds"] <= 300, name
+        (catch,) = task["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"], name
+        if name == "AlertPlatformTeam":
+            assert catch["Next"] == task["Next"] == "RunFailed"
+        else:
+            assert (catch["Next"], catch["ResultPath"]) == ("AlertPlatformTeam", "$.failure"), name
+    # the failure path: the alert names the run and the error, then the run fails with that error
+    alert = states["AlertPlatformTeam"]
+    assert alert["Parameters"]["TopicArn"].endswith(f":omni-cx-{env}-alerts")
+    assert "$.failure.Error" in alert["Parameters"]["Message.$"]
+    assert states["RunFailed"] == {
+        "Type": "Fail",
+        "Error": "RetrainingFailed",
+        "CausePath": "States.Format('{}: {}', $.failure.Error, $.failure.Cause)",
+    }
+    for gate in ("BelowThreshold", "EndpointFailed"):
+        assert set(states[gate]["Parameters"]) == {"Error", "Cause"}
+        assert (states[gate]["ResultPath"], states[gate]["Next"]) == ("$.failure", "AlertPlatformTeam")
+
+
+# ---- executions on moto -------------------------------------------------------------------------------
+
+
+def _trained(auc: float | None) -> dict[str, Any]:
+    """What DescribeTrainingJob answers when the job completes (the .sync task's output)."""
+    metrics = [{"MetricName": "train:auc", "Value": 0.95}]
+    if auc is not None:
+        metrics.append({"MetricName": "validation:auc", "Value": auc})
+    return {
+        "TrainingJobStatus": "Completed",
+        "FinalMetricDataList": metrics,
+        "ModelArtifacts": {"S3ModelArtifacts": MODEL_DATA},
+    }
+
+
+Response = dict[str, Any]  # {"Return": payload} or {"Throw": {"Error": ..., "Cause": ...}}
+SUCCESSFUL = {
+    "PrepareData": [{"Return": {"JobRunState": "SUCCEEDED"}}],
+    "TrainModel": [{"Return": _trained(0.81)}],
+    "UpdateEndpoint": [{"Return": {"EndpointArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"}}],
+    "RemoveOldModels": [{"Return": {"StatusCode": 200, "Payload": {"kept": [], "removed": [], "blocked_by": []}}}],
+}
+
+
+@dataclass
+class Run:
+    status: str
+    error: str | None
+    cause: str | None
+    entered: list[str]
+    history: list[dict[str, Any]]
+    alerts: list[str]
+    delays: list[float] = field(default_factory=list)
+
+    def failures_of(self, state: str) -> list[str]:
+        """The errors of each failed attempt of a Task state."""
+        errors, current = [], None
+        for event in self.history:
+            if "stateEnteredEventDetails" in event:
+                current = event["stateEnteredEventDetails"]["name"]
+            if event["type"] == "TaskFailed" and current == state:
+                errors.append(event["taskFailedEventDetails"]["error"])
+        return errors
+
+
+class Pipeline:
+    def __init__(self, machine_definition: dict[str, Any], delays: list[float]) -> None:
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.sagemaker = boto3.client("sagemaker", region_name=REGION)
+        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        topic = sns.create_topic(Name=ALERTS)["TopicArn"]
+        self.queue = sqs.create_queue(QueueName="platform-team")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        self.sqs = sqs
+        self.arn = self.sfn.create_state_machine(
+            name=PIPELINE, definition=json.dumps(machine_definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline"
+        )["stateMachineArn"]
+        self.delays = delays
+        self.case: Any = None
+
+    def existing_endpoint(self) -> None:
+        """An endpoint serving an earlier run's model, as the first successful run leaves it."""
+        self.sagemaker.create_model(
+            ModelName="propensity-earlier",
+            ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/training",
+            PrimaryContainer={"Image": "image", "ModelDataUrl": MODEL_DATA},
+        )
+        self.sagemaker.create_endpoint_config(
+            EndpointConfigName="propensity-earlier",
+            ProductionVariants=[
+                {
+                    "VariantName": "primary",
+                    "ModelName": "propensity-earlier",
+                    "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 2},
+                }
+            ],
+        )
+        self.sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="propensity-earlier")
+
+    def run(self, name: str, responses: Mapping[str, list[Response]]) -> Run:
+        from moto.stepfunctions.parser.mocking.mock_config import (
+            MockedResponseReturn,
+            MockedResponseThrow,
+            MockTestCase,
+            StateMockedResponses,
+        )
+
+        self.case = MockTestCase(
+            PIPELINE,
+            name,
+            [
+                StateMockedResponses(
+                    state,
+                    f"{state}-{name}",
+                    [
+                        MockedResponseReturn(n, n, r["Return"])
+                        if "Return" in r
+                        else MockedResponseThrow(n, n, r["Throw"]["Error"], r["Throw"]["Cause"])
+                        for n, r in enumerate(answers)
+                    ],
+                )
+                for state, answers in responses.items()
+            ],
+        )
+        self.delays.clear()
+        execution = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input="{}")["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := self.sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                self.sfn.stop_execution(executionArn=execution)
+                raise AssertionError(f"execution {name} still running after 30 s")
+            time.sleep(0.05)
+        history = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        messages = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+        return Run(
+            status=described["status"],
+            error=described.get("error"),
+            cause=described.get("cause"),
+            entered=[e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e],
+            history=history,
+            alerts=[m["Body"] for m in messages],
+            delays=list(self.delays),
+        )
+
+
+@pytest.fixture
+def pipeline(dev5: Synthesis, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_unsupported as unsupported,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.stepfunctions.parser.backend import execution as executions
+
+    delays: list[float] = []
+    holder: list[Pipeline] = []
+    start_worker: Callable[..., Any] = executions.Execution._get_start_execution_worker
+
+    def worker_with_mocks(self: Any) -> Any:
+        worker = start_worker(self)
+        worker._mock_test_case = holder[0].case  # the worker's documented mock_test_case, set per run
+        return worker
+
+    monkeypatch.setattr(executions.Execution, "_get_start_execution_worker", worker_with_mocks)
+    # moto runs SageMaker's optimised integration only for task tokens; a mocked .sync state never reaches
+    # SageMaker, so it may run (an unmocked one still fails: moto has no .sync poller for SageMaker).
+    monkeypatch.setattr(
+        unsupported,
+        "_SUPPORTED_INTEGRATION_PATTERNS",
+        {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync},
+    )
+    monkeypatch.setattr(wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=delays.append))
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        holder.append(Pipeline(definition(dev5), delays))
+        yield holder[0]
+
+
+def test_a_model_that_passes_the_gate_creates_the_endpoint_tagged_then_removes_old_runs(pipeline: Pipeline) -> None:
+    run = pipeline.run("first-run", SUCCESSFUL)
+    assert (run.status, run.error) == ("SUCCEEDED", None)
+    assert "CreateEndpoint" in run.entered
+    assert "UpdateEndpoint" not in run.entered
+    assert run.entered[-2:] == ["RemoveOldModels", "Serving"]
+    endpoint = pipeline.sagemaker.describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointConfigName"] == "propensity-first-run"
+    model = pipeline.sagemaker.describe_model(ModelName="propensity-first-run")
+    assert model["PrimaryContainer"]["ModelDataUrl"] == MODEL_DATA  # the training job's artefact
+    for arn in (
+        model["ModelArn"],
+        pipeline.sagemaker.describe_endpoint_config(EndpointConfigName="propensity-first-run")["EndpointConfigArn"],
+    ):
+        assert {"Key": PIPELINE_TAG, "Value": PIPELINE} in pipeline.sagemaker.list_tags(ResourceArn=arn)["Tags"]
+    assert run.alerts == []
+
+
+def test_an_existing_endpoint_is_updated_not_created(pipeline: Pipeline) -> None:
+    pipeline.existing_endpoint()
+    run = pipeline.run("weekly-run", SUCCESSFUL)
+    assert run.status == "SUCCEEDED"
+    assert "UpdateEndpoint" in run.entered
+    assert "CreateEndpoint" not in run.entered
+    scheduled = [e for e in run.history if e["type"] == "TaskScheduled"]
+    update = next(
+        json.loads(e["taskScheduledEventDetails"]["parameters"])
+        for e in scheduled
+        if "updateEndpoint" in e["taskScheduledEventDetails"]["resource"]
+    )
+    assert update == {"EndpointName": ENDPOINT, "EndpointConfigName": "propensity-weekly-run"}
+
+
+def test_a_model_under_the_threshold_alerts_and_fails_leaving_the_endpoint_untouched(pipeline: Pipeline) -> None:
+    pipeline.existing_endpoint()
+    run = pipeline.run("gated", {**SUCCESSFUL, "TrainModel": [{"Return": _trained(0.6)}]})
+    assert (run.status, run.error) == ("FAILED", "RetrainingFailed")
+    assert run.cause is not None
+    assert run.cause.startswith("ModelBelowThreshold: validation AUC under 0.78")
+    assert run.entered[-3:] == ["BelowThreshold", "AlertPlatformTeam", "RunFailed"]
+    assert "CreateModel" not in run.entered
+    assert pipeline.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == "propensity-earlier"
+    (alert,) = run.alerts
+    assert "run gated failed with ModelBelowThreshold: validation AUC under 0.78" in alert
+
+
+def test_a_model_without_a_validation_auc_never_reaches_the_endpoint(pipeline: Pipeline) -> None:
+    # Selecting a metric the job did not report fails the training step here (moto's Jayway-like path
+    # evaluation); were it an empty list instead, the gate's IsPresent check sends it to BelowThreshold.
+    pipeline.existing_endpoint()
+    run = pipeline.run("unmeasured", {**SUCCESSFUL, "TrainModel": [{"Return": _trained(None)}]})
+    assert (run.status, run.error) == ("FAILED", "RetrainingFailed")
+    assert "CreateModel" not in run.entered
+    assert run.entered[-2:] == ["AlertPlatformTeam", "RunFailed"]
+    assert pipeline.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == "propensity-earlier"
+    assert len(run.alerts) == 1
+
+
+def test_a_throttled_call_is_retried_with_growing_jittered_delays(pipeline: Pipeline) -> None:
+    throttled = {
+        "Throw": {"Error": "SageMaker.AmazonSageMakerException", "Cause": "Rate exceeded (ThrottlingException)"}
+    }
+    run = pipeline.run("throttled", {**SUCCESSFUL, "TrainModel": [throttled, throttled, {"Return": _trained(0.8)}]})
+    assert run.status == "SUCCEEDED"
+    assert run.failures_of("TrainModel") == ["SageMaker.AmazonSageMakerException"] * 2
+    # full jitter: each wait is drawn between 0 and the backoff (5 s, then 10 s)
+    assert len(run.delays) == 2
+    assert 0 <= run.delays[0] <= 5
+    assert 0 <= run.delays[1] <= 10
+
+
+@pytest.mark.parametrize(
+    ("state", "answers", "error"),
+    [
+        # an error that is not transient is not retried (it would fail the same way again)
+        (
+            "TrainModel",
+            [{"Throw": {"Error": "SageMaker.ValidationException", "Cause": "invalid hyperparameter"}}],
+            "SageMaker.ValidationException",
+        ),
+        # SageMaker kept refusing: retried RETRY_ATTEMPTS times, then the failure path
+        (
+            "TrainModel",
+            [{"Throw": {"Error": "SageMaker.AmazonSageMakerException", "Cause": "ResourceLimitExceeded"}}]
+            * (RETRY_ATTEMPTS + 1),
+            "SageMaker.AmazonSageMakerException",
+        ),
+        (
+            "PrepareData",
+            [{"Throw": {"Error": "Glue.EntityNotFoundException", "Cause": "job not found"}}],
+            "Glue.EntityNotFoundException",
+        ),
+        ("RemoveOldModels", [{"Throw": {"Error": "Lambda.Unknown", "Cause": "CleanupError"}}], "Lambda.Unknown"),
+    ],
+    ids=["training-refused", "sagemaker-keeps-refusing", "preparation-refused", "cleanup-failed"],
+)
+def test_an_unrecovered_error_alerts_the_platform_team_and_fails_the_run_with_it(
+    pipeline: Pipeline, state: str, answers: list[Response], error: str
+) -> None:
+    run = pipeline.run("broken", {**SUCCESSFUL, state: answers})
+    assert (run.status, run.error, run.cause) == (
+        "FAILED",
+        "RetrainingFailed",
+        f"{error}: {answers[-1]['Throw']['Cause']}",
+    )
+    assert len(run.failures_of(state)) == len(answers)
+    assert run.entered[-2:] == ["AlertPlatformTeam", "RunFailed"]
+    (alert,) = run.alerts
+    assert f"run broken failed with {error}: {answers[-1]['Throw']['Cause']}" in alert
+
+
+def test_an_endpoint_that_fails_to_serve_the_new_model_alerts_and_fails_without_cleaning_up(pipeline: Pipeline) -> None:
+    run = pipeline.run("unservable", {**SUCCESSFUL, "EndpointStatus": [{"Return": {"EndpointStatus": "Failed"}}]})
+    assert (run.status, run.error) == ("FAILED", "RetrainingFailed")
+    assert run.cause == "EndpointFailed: the endpoint did not reach InService with the new model"
+    assert "RemoveOldModels" not in run.entered
+    (alert,) = run.alerts
+    assert "failed with EndpointFailed" in alert
