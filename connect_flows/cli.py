@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ def _validate(args: argparse.Namespace) -> int:
     from connect_flows.validate import Severity, validate_file
 
     manifest = _manifest()
-    files = args.files or [manifest.path_of(key) for key in manifest.flows]
+    files = args.files or manifest.all_paths()
     counts = {Severity.ERROR: 0, Severity.WARNING: 0}
     for path in files:
         for problem in validate_file(path, rendered=args.rendered, manifest=manifest, flow_type=args.flow_type):
@@ -187,7 +188,7 @@ def _instance_resolver(manifest: Any, client: Any, instance_id: str) -> tuple[li
         resources = list_instance_resources(client, instance_id)
     except (BotoCoreError, ClientError) as error:
         raise CliError(f"cannot list the resources of instance {instance_id}: {error}") from None
-    used = set().union(*(placeholders_in(manifest.load_flow(key)) for key in manifest.flows))
+    used = set().union(*(placeholders_in(document) for document in manifest.documents().values()))
     try:
         return resources, resolver_for(manifest, resources, used)
     except AmbiguousResourceError as error:
@@ -202,7 +203,7 @@ def _rendered(
     from connect_flows.render import UnresolvedPlaceholderError, render
 
     try:
-        return render(manifest.load_flow(key), resolver)
+        return render(manifest.load(key), resolver)
     except UnresolvedPlaceholderError as error:
         if hint.startswith("the instance"):
             wanted = {
@@ -217,14 +218,17 @@ def _rendered(
                 if (placeholder := parse_placeholder(item.value)) is not None
             }
         lines = "".join(f"\n  {hint} {line}" for line in sorted(wanted))
-        raise CliError(f"{manifest.entry(key).file}: {error}{lines}") from None
+        raise CliError(f"{manifest.item(key).file}: {error}{lines}") from None
 
 
 def _keys(manifest: Any, flow: str | None) -> list[str]:
+    """The flows and modules to work on: one by name, or all, modules first."""
     if flow is None:
-        return list(manifest.flows)
-    if flow not in manifest.flows:
-        raise CliError(f"no flow {flow!r} in the manifest (flows: {', '.join(manifest.flows)})")
+        return manifest.deploy_order()
+    if flow not in manifest.deploy_order():
+        raise CliError(
+            f"no flow or module {flow!r} in the manifest (flows and modules: {', '.join(manifest.deploy_order())})"
+        )
     return [flow]
 
 
@@ -253,7 +257,7 @@ def _render(args: argparse.Namespace) -> int:
             json.dumps(_rendered(manifest, key, resolver, hint), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
-        print(f"{manifest.entry(key).name}: {target}")
+        print(f"{manifest.item(key).name}: {target}")
     return 0
 
 
@@ -266,45 +270,83 @@ def _deploy(args: argparse.Namespace) -> int:
     keys = _keys(manifest, args.flow)
     client = connect_client(args.region)
     resources, resolver = _instance_resolver(manifest, client, args.instance_id)
-    existing = {resource.name: resource for resource in resources if resource.kind == "flow"}
+    existing = {
+        (resource.kind, resource.name): resource for resource in resources if resource.kind in ("flow", "module")
+    }
     for key in keys:
-        entry = manifest.entry(key)
+        entry, kind = manifest.item(key), manifest.kind(key)
         document = _rendered(manifest, key, resolver)
-        problems = errors(validate_flow(document, rendered=True, flow_type=entry.type))
+        problems = errors(validate_flow(document, rendered=True, flow_type=kind))
         if problems:
             for problem in problems:
                 print(problem.format(entry.file), file=sys.stderr)
             return 1
         content = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         try:
-            if entry.name in existing:
-                client.update_contact_flow_content(
-                    InstanceId=args.instance_id, ContactFlowId=existing[entry.name].id, Content=content
-                )
-                print(f"{entry.name}: updated")
+            target = _Instance(client, args.instance_id, existing, resolver)
+            if key in manifest.modules:
+                _deploy_module(target, key, entry, content)
             else:
-                created = client.create_contact_flow(
-                    InstanceId=args.instance_id,
-                    Name=entry.name,
-                    Type=entry.type,
-                    Description=entry.description,
-                    Content=content,
-                    Status="PUBLISHED",
-                )
-                # Later flows may transfer to this one: let them resolve ${flow:key} to it.
-                resolver["flow", key] = created["ContactFlowArn"]
-                print(f"{entry.name}: created {created['ContactFlowArn']}")
+                _deploy_flow(target, key, entry, content)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code != "InvalidContactFlowException":
+            if code not in ("InvalidContactFlowException", "InvalidContactFlowModuleException"):
                 raise CliError(
                     f"{entry.name}: {code}: {error.response.get('Error', {}).get('Message', error)}"
                 ) from None
             print(f"{entry.file}: rejected by Amazon Connect:", file=sys.stderr)
-            for problem in error.response.get("problems", []):
+            # Flows report `problems`, flow modules `Problems`.
+            for problem in error.response.get("problems", error.response.get("Problems", [])):
                 print(f"{entry.file}: {problem.get('message', problem)}", file=sys.stderr)
             return 1
     return 0
+
+
+@dataclass(frozen=True)
+class _Instance:
+    """The instance a deployment writes to: its client, id, existing flows and modules, and the resolver it grows."""
+
+    client: Any
+    id: str
+    existing: dict[tuple[str, str], Any]
+    resolver: dict[tuple[str, str], str]
+
+
+def _deploy_flow(instance: _Instance, key: str, entry: Any, content: str) -> None:
+    client, instance_id, existing, resolver = instance.client, instance.id, instance.existing, instance.resolver
+    if ("flow", entry.name) in existing:
+        client.update_contact_flow_content(
+            InstanceId=instance_id, ContactFlowId=existing["flow", entry.name].id, Content=content
+        )
+        print(f"{entry.name}: updated")
+        return
+    created = client.create_contact_flow(
+        InstanceId=instance_id,
+        Name=entry.name,
+        Type=entry.type,
+        Description=entry.description,
+        Content=content,
+        Status="PUBLISHED",
+    )
+    # Later flows may transfer to this one: let them resolve ${flow:key} to it.
+    resolver["flow", key] = created["ContactFlowArn"]
+    print(f"{entry.name}: created {created['ContactFlowArn']}")
+
+
+def _deploy_module(instance: _Instance, key: str, entry: Any, content: str) -> None:
+    client, instance_id, existing, resolver = instance.client, instance.id, instance.existing, instance.resolver
+    if ("module", entry.name) in existing:
+        client.update_contact_flow_module_content(
+            InstanceId=instance_id, ContactFlowModuleId=existing["module", entry.name].id, Content=content
+        )
+        print(f"{entry.name}: updated")
+        return
+    created = client.create_contact_flow_module(
+        InstanceId=instance_id, Name=entry.name, Description=entry.description, Content=content
+    )
+    # The flows created after it invoke it: let them resolve ${module:key} to it.
+    resolver["module", key] = created["Arn"]
+    print(f"{entry.name}: created {created['Arn']}")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -315,17 +357,24 @@ def _export(args: argparse.Namespace) -> int:
     from connect_flows.render import UnknownArnError, export
 
     manifest = _manifest()
-    entry = manifest.entry(_keys(manifest, args.flow)[0])
+    key = _keys(manifest, args.flow)[0]
+    entry = manifest.item(key)
+    kind = "module" if key in manifest.modules else "flow"
     client = connect_client(args.region)
     resources, _ = _instance_resolver(manifest, client, args.instance_id)
-    flow = next((r for r in resources if r.kind == "flow" and r.name == entry.name), None)
-    if flow is None:
-        raise CliError(f"instance {args.instance_id} has no flow named {entry.name!r}")
+    found = next((r for r in resources if r.kind == kind and r.name == entry.name), None)
+    if found is None:
+        raise CliError(f"instance {args.instance_id} has no {kind} named {entry.name!r}")
     try:
-        described = client.describe_contact_flow(InstanceId=args.instance_id, ContactFlowId=flow.id)
+        if kind == "module":
+            described = client.describe_contact_flow_module(InstanceId=args.instance_id, ContactFlowModuleId=found.id)
+            content = described["ContactFlowModule"]["Content"]
+        else:
+            described = client.describe_contact_flow(InstanceId=args.instance_id, ContactFlowId=found.id)
+            content = described["ContactFlow"]["Content"]
     except ClientError as error:
         raise CliError(f"{entry.name}: {error}") from None
-    used = set().union(*(placeholders_in(manifest.load_flow(key)) for key in manifest.flows))
+    used = set().union(*(placeholders_in(document) for document in manifest.documents().values()))
     known = known_arns(manifest, resources, used)
     if args.resources is not None:
         from connect_flows.resources import ResourceMap
@@ -333,7 +382,7 @@ def _export(args: argparse.Namespace) -> int:
         args.resources.write_text(ResourceMap.from_known(known).to_json(), encoding="utf-8")
         print(f"resources of instance {args.instance_id}: {args.resources}", file=sys.stderr)
     try:
-        source = export(json.loads(described["ContactFlow"]["Content"]), known)
+        source = export(json.loads(content), known)
     except UnknownArnError as error:
         raise CliError(f"{entry.name}: {error}\n  name the resource in the manifest's resources section") from None
     text = json.dumps(source, indent=2, ensure_ascii=False) + "\n"
@@ -378,6 +427,9 @@ def _flows_to_simulate(manifest: Any, target: str) -> tuple[str, dict[str, Any]]
 
     flows = {key: manifest.load_flow(key) for key in manifest.flows}
     if target in manifest.flows:
+        return target, flows
+    if target in manifest.modules:
+        flows[target] = manifest.load_module(target)
         return target, flows
     path = Path(target)
     if not path.is_file():

@@ -6,6 +6,10 @@ A stage upgrade only adds flows: a flow deployed at stage N stays at N+1, which 
 why later capabilities arrive as new flows (`personalised_inbound_offers`) and never
 as edits that remove the fallback path.
 
+Flow modules (`modules`: blocks several flows share, `AWS::Connect::ContactFlowModule`)
+are listed the same way; a module ships with the lowest stage of the flows that
+invoke it (`${module:key}`), so every stage that deploys a flow has its modules.
+
 Logical names: a flow's manifest key is the name other flows use in `${flow:key}`.
 Resource display names follow a convention, so admins' instances need no mapping
 file: `general_support` -> "General support" (queues, hours, prompts, modules),
@@ -57,19 +61,63 @@ class FlowEntry(_Frozen):
     min_stage: Annotated[int, Field(ge=1, le=5)]
 
 
+class ModuleEntry(_Frozen):
+    file: str
+    name: Annotated[str, Field(min_length=1, max_length=127)]
+    description: Annotated[str, Field(max_length=500)] = ""
+    min_stage: Annotated[int, Field(ge=1, le=5)]
+
+
 class Manifest(_Frozen):
     flows: dict[LogicalName, FlowEntry]
+    modules: dict[LogicalName, ModuleEntry] = Field(default_factory=dict)
     resources: dict[Kind, dict[LogicalName, str]] = Field(default_factory=dict)
     root: Path = Field(exclude=True)
 
     @model_validator(mode="after")
     def _files_exist(self) -> Manifest:
-        missing = [
-            f"{key}: {entry.file}" for key, entry in self.flows.items() if not (self.root / entry.file).is_file()
-        ]
+        entries: list[tuple[str, FlowEntry | ModuleEntry]] = [*self.flows.items(), *self.modules.items()]
+        missing = [f"{key}: {entry.file}" for key, entry in entries if not (self.root / entry.file).is_file()]
         if missing:
             raise ValueError("flow files not found: " + ", ".join(missing))
         return self
+
+    def module_path(self, key: str) -> Path:
+        return self.root / self.modules[key].file
+
+    def load_module(self, key: str) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.module_path(key).read_text(encoding="utf-8"))
+        return document
+
+    def modules_for_stage(self, stage: int) -> dict[str, ModuleEntry]:
+        """The flow modules a deployment at `stage` contains, in manifest order."""
+        return {key: entry for key, entry in self.modules.items() if entry.min_stage <= stage}
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """Every flow and module document, by manifest key (flows and modules never share a key)."""
+        return {
+            **{key: self.load_flow(key) for key in self.flows},
+            **{key: self.load_module(key) for key in self.modules},
+        }
+
+    def all_paths(self) -> list[Path]:
+        return [*(self.path_of(key) for key in self.flows), *(self.module_path(key) for key in self.modules)]
+
+    def deploy_order(self) -> list[str]:
+        """Modules, then flows, each in manifest order: the order they are created in (flows invoke modules)."""
+        return [*self.modules, *self.flows]
+
+    def item(self, key: str) -> FlowEntry | ModuleEntry:
+        """The manifest entry of a flow or a module."""
+        if key in self.modules:
+            return self.modules[key]
+        return self.entry(key)
+
+    def kind(self, key: str) -> FlowKind:
+        return MODULE if key in self.modules else self.entry(key).type
+
+    def load(self, key: str) -> dict[str, Any]:
+        return self.load_module(key) if key in self.modules else self.load_flow(key)
 
     def path_of(self, key: str) -> Path:
         return self.root / self.entry(key).file
@@ -98,7 +146,12 @@ class Manifest(_Frozen):
     def kind_for_file(self, path: Path) -> FlowKind | None:
         """The flow type a listed file is deployed as (None for a file the manifest does not list)."""
         key = self.key_for_file(path)
-        return self.flows[key].type if key is not None else None
+        if key is not None:
+            return self.flows[key].type
+        resolved = path.resolve()
+        if any(self.module_path(module).resolve() == resolved for module in self.modules):
+            return MODULE
+        return None
 
     def display_name(self, kind: Kind, logical_name: str) -> str:
         """The name a resource has in an instance (see the module docstring for the convention)."""
@@ -107,6 +160,8 @@ class Manifest(_Frozen):
             return override
         if kind == "flow" and logical_name in self.flows:
             return self.flows[logical_name].name
+        if kind == "module" and logical_name in self.modules:
+            return self.modules[logical_name].name
         if kind == "lambda":
             return logical_name.replace("_", "-")
         return logical_name.replace("_", " ").capitalize()

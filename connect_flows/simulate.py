@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connect_flows.action_rules import ACTION_RULES, as_int
+from connect_flows.manifest import load_manifest
 from connect_flows.placeholders import Kind, is_jsonpath, parse_placeholder
 
 LambdaFunction = Callable[[dict[str, Any], Any], Any]
@@ -235,7 +236,8 @@ def matches(operator: str, operand: str, value: str | None) -> bool:
 class Simulator:
     """Runs flows by name. `queue_hours` gives each queue's hours, for CheckHoursOfOperation without an id.
 
-    `modules` are the flow modules InvokeFlowModule can run, by name (`${module:name}`).
+    `modules` are the flow modules InvokeFlowModule can run, by name (`${module:name}`);
+    by default the manifest's, which the repository's flows invoke.
     `time_limit_scale` shrinks Lambda time limits (tests use 0.01 so a timeout costs
     milliseconds); `seed` makes DistributeByPercentage repeatable.
     """
@@ -254,7 +256,7 @@ class Simulator:
         seed: int = 0,
     ) -> None:
         self.flows = flows
-        self.modules = dict(modules or {})
+        self.modules = dict(modules) if modules is not None else _manifest_modules()
         self.lambdas = dict(lambdas or {})
         self.hours = dict(hours or {})
         self.queue_hours = dict(queue_hours or {})
@@ -265,6 +267,11 @@ class Simulator:
 
     def run(self, flow_name: str, contact: Contact) -> Trace:
         return _Run(self, contact).walk(flow_name)
+
+
+def _manifest_modules() -> dict[str, dict[str, Any]]:
+    manifest = load_manifest()
+    return {key: manifest.load_module(key) for key in manifest.modules}
 
 
 def _actions_by_id(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -58,6 +58,7 @@ MAIN_TYPES: tuple[tuple[str, str, str], ...] = (
     ("AWS::Connect::Instance", "Connect instance", "Connect instances"),
     ("AWS::Connect::Queue", "Connect queue", "Connect queues"),
     ("AWS::Connect::ContactFlow", "contact flow", "contact flows"),
+    ("AWS::Connect::ContactFlowModule", "flow module", "flow modules"),
     ("AWS::LookoutMetrics::AnomalyDetector", "Lookout detector (retired)", "Lookout detectors (retired)"),
     ("AWS::CloudWatch::Alarm", "alarm", "alarms"),
     ("AWS::CloudWatch::CompositeAlarm", "composite alarm", "composite alarms"),

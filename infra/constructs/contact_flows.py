@@ -1,9 +1,10 @@
-"""Contact flows from `connect_flows/manifest.json`, rendered with this deployment's ARNs.
+"""Contact flows and flow modules from `connect_flows/manifest.json`, rendered with this deployment's ARNs.
 
 Each flow in the repository holds placeholders (`${queue:general_support}`); the
 renderer replaces them with CDK tokens, so CloudFormation writes the real ARNs and
 no instance's ARN is ever in the repository. A flow whose placeholder has no value
-here fails synthesis, naming the placeholder and the action.
+here fails synthesis, naming the placeholder and the action. Flow modules are
+created first: the flows that invoke them name them by `${module:key}`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ class ContactFlowRenderError(PlatformDefinitionError):
 
 
 class ContactFlows(Construct):
-    """The flows `keys` (manifest order), each published; `arns` extends the resolver as they are created."""
+    """The modules `module_keys`, then the flows `keys` (manifest order), each published.
+
+    The resolver grows as they are created: `${module:key}` and `${flow:key}` of
+    later flows (and of later stacks, through `resolver`) name them.
+    """
 
     def __init__(
         self,
@@ -36,11 +41,32 @@ class ContactFlows(Construct):
         keys: Iterable[str],
         resources: Mapping[tuple[str, str], str],
         depends_on: Iterable[IDependable] = (),
+        module_keys: Iterable[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.resolver: dict[tuple[str, str], str] = dict(resources)
         self.flows: dict[str, connect.CfnContactFlow] = {}
+        self.modules: dict[str, connect.CfnContactFlowModule] = {}
         dependencies = list(depends_on)
+        for key in module_keys:
+            module_entry = manifest.modules[key]
+            try:
+                rendered = render(manifest.load_module(key), self.resolver)
+            except UnresolvedPlaceholderError as error:
+                raise ContactFlowRenderError(f"flow module {key} ({module_entry.file}): {error}") from None
+            module = connect.CfnContactFlowModule(
+                self,
+                f"Module-{key}",
+                instance_arn=instance_arn,
+                name=module_entry.name,
+                description=module_entry.description or None,
+                state="ACTIVE",
+                content=Stack.of(self).to_json_string(rendered),
+            )
+            for dependency in dependencies:
+                module.node.add_dependency(dependency)
+            self.modules[key] = module
+            self.resolver["module", key] = module.attr_contact_flow_module_arn
         for key in keys:
             entry = manifest.entry(key)
             try:

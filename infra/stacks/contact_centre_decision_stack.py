@@ -75,8 +75,9 @@ class ContactCentreDecisionStack(PlatformStack):
             instance_arn=contact_centre.instance_arn,
             manifest=manifest,
             keys=[key for key, entry in manifest.flows.items() if entry.min_stage == self.capability.stage],
+            module_keys=[key for key, entry in manifest.modules.items() if entry.min_stage == self.capability.stage],
             resources={
-                **contact_centre.flow_resources,
+                **personalised.flow_resources,
                 ("lambda", CALLER_LOOKUP): personalised.caller_lookup.alias.function_arn,
                 ("lambda", self.PLACEHOLDER): self.function.alias.function_arn,
             },

@@ -97,6 +97,7 @@ class ContactCentreStack(PlatformStack):
             instance_arn=self.instance_arn,
             manifest=manifest,
             keys=[key for key, entry in manifest.flows.items() if entry.min_stage == self.capability.stage],
+            module_keys=[key for key, entry in manifest.modules.items() if entry.min_stage == self.capability.stage],
             resources=self.flow_resources,
         )
         self.flow_resources.update(self.flows.resolver)

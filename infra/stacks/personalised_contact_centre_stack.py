@@ -2,8 +2,10 @@
 
 Adds the caller-lookup function, associates it with the Connect instance
 (`IntegrationAssociation`), lets only that instance invoke it, and deploys the
-flows of the manifest that need stage 3. The stage-1 flows stay as they are:
-the basic inbound flow is the fallback the personalised one returns to.
+flows of the manifest that need stage 3, with the flow module they share (the
+caller greeting: lookup, contact attributes, greeting by name). The stage-1 flows
+stay as they are: the basic inbound flow is the fallback the personalised one
+returns to.
 """
 
 from __future__ import annotations
@@ -61,9 +63,12 @@ class PersonalisedContactCentreStack(PlatformStack):
             instance_arn=contact_centre.instance_arn,
             manifest=manifest,
             keys=[key for key, entry in manifest.flows.items() if entry.min_stage == self.capability.stage],
+            module_keys=[key for key, entry in manifest.modules.items() if entry.min_stage == self.capability.stage],
             resources={
                 **contact_centre.flow_resources,
                 ("lambda", CALLER_LOOKUP): self.caller_lookup.alias.function_arn,
             },
             depends_on=self.flow_dependencies,
         )
+        # What the later stages' flows name: these flows and the caller greeting module.
+        self.flow_resources = self.flows.resolver

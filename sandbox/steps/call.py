@@ -25,7 +25,8 @@ from infra.stacks.personalised_contact_centre_stack import CALLER_LOOKUP
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.platform import LocalPlatform, SandboxError
 
-CONTACT_FLOW_TYPE = "AWS::Connect::ContactFlow"
+# The caller lookup is invoked from the caller greeting module, the other functions from flows.
+CONTACT_FLOW_TYPES = ("AWS::Connect::ContactFlow", "AWS::Connect::ContactFlowModule")
 INVOKE_LAMBDA = "InvokeLambdaFunction"
 PLACEHOLDER = re.compile(r"^\$\{lambda:([^}]+)\}$")
 # The most capable flow first: the first whose functions are all deployed is simulated.
@@ -50,14 +51,16 @@ class CallResult:
 
 
 def flow_functions(platform: LocalPlatform, flows: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Each `${lambda:...}` placeholder of the manifest's flows -> the handler the templates' flows invoke there.
+    """Each `${lambda:...}` placeholder of the manifest's flows and modules -> the handler the templates invoke there.
 
-    A template flow is the manifest flow with the same blocks; its InvokeLambdaFunction
-    block names a function (alias) ARN, resolved here to the function defining it.
+    A template flow (or module) is the manifest document with the same blocks; its
+    InvokeLambdaFunction block names a function (alias) ARN, resolved here to the
+    function defining it.
     """
     by_name = {fn.name: fn.handler for fn in platform.functions()}
     found: dict[str, str] = {}
-    for resource in platform.resources(CONTACT_FLOW_TYPE):
+    resources = [resource for kind in CONTACT_FLOW_TYPES for resource in platform.resources(kind)]
+    for resource in resources:
         deployed = json.loads(_content(platform, resource.stack, resource.properties.get("Content")))
         blocks = {action["Identifier"]: action for action in deployed.get("Actions", [])}
         for flow in flows.values():
@@ -123,7 +126,7 @@ def run(context: RunContext, caller: GoldenCustomer) -> CallResult:
     platform = context.platform
     manifest = load_manifest()
     flows = {key: manifest.load_flow(key) for key in manifest.flows}
-    functions = flow_functions(platform, flows)
+    functions = flow_functions(platform, manifest.documents())
     flow, placeholders = next(
         (name, needed) for name, needed in FLOWS if all(placeholder in functions for placeholder in needed)
     )

@@ -42,6 +42,7 @@ OUR_FLOWS = {
     "Basic inbound": arn("contact-flow", 6),
     "Agent whisper with next best action": arn("contact-flow", 8),
 }
+OUR_MODULES = {"Caller greeting": arn("flow-module", 10)}
 RESOLVER = {
     ("queue", "general_support"): QUEUES["General support"],
     ("queue", "retention_offers"): QUEUES["Retention offers"],
@@ -53,6 +54,7 @@ RESOLVER = {
     ("flow", "agent_whisper_next_action"): OUR_FLOWS["Agent whisper with next best action"],
     ("lambda", "offer_check"): LAMBDAS[1],
     ("lambda", "next_action"): LAMBDAS[2],
+    ("module", "caller_greeting"): OUR_MODULES["Caller greeting"],
 }
 
 
@@ -60,7 +62,9 @@ def summary(name: str, value: str, **extra: str) -> dict[str, str]:
     return {"Id": value.rsplit("/", 1)[1], "Arn": value, "Name": name, **extra}
 
 
-def expect_listing(stubber: Stubber, *, flows: dict[str, str], hours: dict[str, str] = HOURS) -> None:
+def expect_listing(
+    stubber: Stubber, *, flows: dict[str, str], hours: dict[str, str] = HOURS, modules: dict[str, str] = OUR_MODULES
+) -> None:
     """The six paginated list calls, in the order the CLI makes them."""
     instance = {"InstanceId": INSTANCE_ID}
     stubber.add_response(
@@ -77,7 +81,11 @@ def expect_listing(stubber: Stubber, *, flows: dict[str, str], hours: dict[str, 
         {"ContactFlowSummaryList": [summary(n, a, ContactFlowType="CONTACT_FLOW") for n, a in flows.items()]},
         instance,
     )
-    stubber.add_response("list_contact_flow_modules", {"ContactFlowModulesSummaryList": []}, instance)
+    stubber.add_response(
+        "list_contact_flow_modules",
+        {"ContactFlowModulesSummaryList": [summary(n, a) for n, a in modules.items()]},
+        instance,
+    )
     stubber.add_response("list_lambda_functions", {"LambdaFunctions": LAMBDAS}, instance)
 
 
@@ -106,7 +114,7 @@ def compact(document: dict[str, Any]) -> str:
 
 def test_validate_passes_every_repository_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert omni("flows", "validate") == 0
-    assert capsys.readouterr().err.strip() == "7 flows: 0 errors, 0 warnings"
+    assert capsys.readouterr().err.strip() == "8 flows: 0 errors, 0 warnings"
 
 
 def test_validate_fails_with_one_line_per_problem_in_the_service_path_style(
@@ -143,10 +151,10 @@ def test_render_writes_import_ready_flows_from_the_instance_resources(connect: S
     expect_listing(connect, flows=OUR_FLOWS)
     # When every flow is rendered for it
     assert omni("flows", "render", "--instance-id", INSTANCE_ID, "--region", "eu-west-2", "--out", str(tmp_path)) == 0
-    # Then each file is the source with the instance's ARNs in place
-    for key in MANIFEST.flows:
+    # Then each file (flows and the module they share) is the source with the instance's ARNs in place
+    for key in MANIFEST.deploy_order():
         written = json.loads((tmp_path / f"{key}.json").read_text())
-        assert written == render(MANIFEST.load_flow(key), RESOLVER)
+        assert written == render(MANIFEST.load(key), RESOLVER)
 
 
 def test_render_fails_clearly_when_the_instance_lacks_a_resource(
@@ -163,9 +171,19 @@ def test_render_fails_clearly_when_the_instance_lacks_a_resource(
 def test_deploy_creates_flows_dependencies_first_and_links_them(
     connect: Stubber, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given an instance with none of the platform's flows yet
-    expect_listing(connect, flows={})
-    # Then each flow is created published, and later flows refer to the ARNs of those just created
+    # Given an instance with none of the platform's flows or modules yet
+    expect_listing(connect, flows={}, modules={})
+    # Then the module is created first, then each flow published, later ones referring to the ARNs just created
+    connect.add_response(
+        "create_contact_flow_module",
+        {"Id": "caller-greeting", "Arn": OUR_MODULES["Caller greeting"]},
+        {
+            "InstanceId": INSTANCE_ID,
+            "Name": "Caller greeting",
+            "Description": MANIFEST.modules["caller_greeting"].description,
+            "Content": compact(render(MANIFEST.load_module("caller_greeting"), RESOLVER)),
+        },
+    )
     for key in MANIFEST.flows:
         entry = MANIFEST.flows[key]
         connect.add_response(
@@ -181,7 +199,9 @@ def test_deploy_creates_flows_dependencies_first_and_links_them(
             },
         )
     assert omni("flows", "deploy", "--instance-id", INSTANCE_ID) == 0
-    assert "Basic inbound: created" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"Caller greeting: created {OUR_MODULES['Caller greeting']}"
+    assert "Basic inbound: created" in out
 
 
 def test_deploy_updates_a_flow_that_exists(connect: Stubber, capsys: pytest.CaptureFixture[str]) -> None:
@@ -286,7 +306,9 @@ def test_simulate_prints_the_path_with_a_canned_lambda_response(capsys: pytest.C
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
-    assert "personalised_inbound/greet (MessageParticipant) -> next" in out
+    assert "personalised_inbound/greet-caller (InvokeFlowModule) -> invoke module caller_greeting" in out
+    assert "caller_greeting/greet (MessageParticipant) -> next" in out
+    assert "caller_greeting/return (EndFlowModuleExecution) -> return to personalised_inbound" in out
     assert "attribute: channel_hint=phone" in out
     assert out.rstrip().endswith("queue: general_support\nend: queued")
 
@@ -361,9 +383,9 @@ def test_render_offline_from_a_resource_map_writes_the_same_flows_as_from_the_in
     # When every flow is rendered from it
     assert omni("flows", "render", "--resources", str(resources), "--out", str(out)) == 0
     # Then each file is what rendering against the instance gives, and it validates as import-ready
-    for key in MANIFEST.flows:
+    for key in MANIFEST.deploy_order():
         written = json.loads((out / f"{key}.json").read_text())
-        assert written == render(MANIFEST.load_flow(key), RESOLVER)
+        assert written == render(MANIFEST.load(key), RESOLVER)
     assert omni("flows", "validate", "--rendered", *map(str, sorted(out.glob("*.json")))) == 0
 
 
@@ -416,3 +438,44 @@ def test_export_writes_the_resource_map_that_render_uses_offline(connect: Stubbe
     # Then the map names every resource the source's placeholders stand for, and renders it back to the instance's flow
     resolver = ResourceMap.model_validate({"arns": json.loads(resources.read_text())}).resolver()
     assert render(json.loads(source.read_text()), resolver) == rendered
+
+
+def test_export_reads_a_flow_module_back_into_its_source(connect: Stubber, tmp_path: Path) -> None:
+    expect_listing(connect, flows=OUR_FLOWS)
+    rendered = render(MANIFEST.load_module("caller_greeting"), RESOLVER)
+    value = OUR_MODULES["Caller greeting"]
+    connect.add_response(
+        "describe_contact_flow_module",
+        {
+            "ContactFlowModule": {
+                "Arn": value,
+                "Id": value.rsplit("/", 1)[1],
+                "Name": "Caller greeting",
+                "Content": compact(rendered),
+            }
+        },
+        {"InstanceId": INSTANCE_ID, "ContactFlowModuleId": value.rsplit("/", 1)[1]},
+    )
+    out = tmp_path / "caller_greeting.json"
+    assert omni("flows", "export", "--instance-id", INSTANCE_ID, "--flow", "caller_greeting", "--out", str(out)) == 0
+    assert out.read_text() == MANIFEST.module_path("caller_greeting").read_text()
+
+
+def test_deploy_updates_a_module_and_prints_each_problem_the_service_finds(
+    connect: Stubber, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect_listing(connect, flows=OUR_FLOWS)
+    connect.add_client_error(
+        "update_contact_flow_module_content",
+        service_error_code="InvalidContactFlowModuleException",
+        service_message="invalid",
+        http_status_code=400,
+        response_meta={},
+        modeled_fields={"Problems": [{"message": "Actions[0]: the Lambda function is not associated"}]},
+    )
+    assert omni("flows", "deploy", "--instance-id", INSTANCE_ID, "--flow", "caller_greeting") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "flows/caller_greeting.json: rejected by Amazon Connect:",
+        "flows/caller_greeting.json: Actions[0]: the Lambda function is not associated",
+    ]

@@ -75,13 +75,17 @@ def test_the_whisper_speaks_every_action_of_the_catalogue_but_no_action(manifest
 def test_a_known_caller_is_routed_on_the_same_decision_and_the_whisper_says_the_next_best_action() -> None:
     sim = simulator(caller_lookup=lookup, next_action=next_action)
     trace = sim.run(INBOUND, Contact("+447700900123", at=MONDAY_MORNING))
-    assert trace.path[:8] == [
+    assert trace.path[:12] == [
         "enable-logging",
         "set-queue-flow",
         "set-whisper-flow",
-        "lookup-caller",
+        "greet-caller",
+        "lookup-caller",  # the caller greeting module
         "check-known",
         "store-profile",
+        "greet",
+        "return",
+        "check-known",  # back in the inbound flow
         "next-action",
         "store-next-action",
     ]

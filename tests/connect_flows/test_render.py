@@ -65,12 +65,12 @@ def test_rendering_with_a_missing_resource_names_the_placeholder_and_the_action(
 
 def test_rendering_reports_every_gap_and_malformed_placeholders() -> None:
     source = MANIFEST.load_flow("personalised_inbound")
-    source["Actions"][index_of(source, "greet")]["Parameters"]["Text"] = "${prompt:Hello}"
+    source["Actions"][index_of(source, "closed-message")]["Parameters"]["Text"] = "${prompt:Hello}"
     with pytest.raises(UnresolvedPlaceholderError) as raised:
         render(source, {})
     messages = [str(item) for item in raised.value.unresolved]
     assert len(messages) == len(placeholders_in(source)) + 1
-    assert any("is not a placeholder" in message and "greet" not in message for message in messages)
+    assert any("is not a placeholder" in message and "closed-message" not in message for message in messages)
 
 
 def test_cdk_tokens_render_as_opaque_strings() -> None:

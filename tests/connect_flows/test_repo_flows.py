@@ -61,3 +61,38 @@ def test_manifest_refuses_a_missing_flow_file(tmp_path: Path) -> None:
     # When it is loaded, Then the error names the flow and the file
     with pytest.raises(ValueError, match=r"nope: flows/nope\.json"):
         load_manifest(path)
+
+
+@pytest.mark.parametrize("key", list(MANIFEST.modules))
+def test_every_repository_module_validates_as_a_module(key: str) -> None:
+    problems = validate_file(MANIFEST.module_path(key), manifest=MANIFEST)
+    assert [problem.format(key) for problem in problems] == []
+    assert MANIFEST.kind_for_file(MANIFEST.module_path(key)) == "FLOW_MODULE"
+
+
+def _invokers(manifest: Manifest, module: str) -> list[str]:
+    return [key for key in manifest.flows if "${module:" + module + "}" in json.dumps(manifest.load_flow(key))]
+
+
+@pytest.mark.parametrize("module", list(MANIFEST.modules))
+def test_a_module_ships_with_the_lowest_stage_of_the_flows_that_invoke_it(module: str) -> None:
+    invokers = _invokers(MANIFEST, module)
+    assert invokers, f"{module} is invoked by no flow"
+    assert MANIFEST.modules[module].min_stage == min(MANIFEST.flows[key].min_stage for key in invokers)
+    for stage in range(1, 6):
+        deployed = MANIFEST.flows_for_stage(stage)
+        if any(key in deployed for key in invokers):
+            assert module in MANIFEST.modules_for_stage(stage)
+
+
+def test_the_personalised_inbound_flows_share_the_caller_greeting_module() -> None:
+    # The lookup, the profile attributes and the greeting live once, in the module
+    inbound = [key for key in MANIFEST.flows if key.startswith("personalised_inbound")]
+    assert sorted(_invokers(MANIFEST, "caller_greeting")) == sorted(inbound)
+    for key in MANIFEST.flows:
+        text = json.dumps(MANIFEST.load_flow(key))
+        assert "${lambda:caller_lookup}" not in text
+        assert "welcome back" not in text
+    module = json.dumps(MANIFEST.load_module("caller_greeting"))
+    assert "${lambda:caller_lookup}" in module
+    assert "welcome back" in module

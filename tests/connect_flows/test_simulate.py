@@ -10,7 +10,7 @@ import pytest
 
 from connect_flows.action_rules import ACTION_RULES
 from connect_flows.manifest import load_manifest
-from connect_flows.simulate import Contact, EndReason, HoursOfOperation, Simulator, matches
+from connect_flows.simulate import Contact, EndReason, HoursOfOperation, Simulator, Step, Trace, matches
 
 MANIFEST = load_manifest()
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
@@ -54,23 +54,30 @@ def simulator(**lambdas: Any) -> Simulator:
     )
 
 
+def step(trace: Trace, flow: str, identifier: str) -> Step:
+    return next(item for item in trace.steps if (item.flow, item.identifier) == (flow, identifier))
+
+
 def test_known_caller_is_greeted_by_name_and_queued_with_their_profile_attributes() -> None:
     # Given a caller the lookup knows, calling on a Monday morning
     contact = Contact("+447700900123", at=MONDAY_MORNING)
     # When the personalised flow runs
     trace = simulator(caller_lookup=lookup).run("personalised_inbound", contact)
     # Then they are greeted by name and queued for general support, their profile kept for the agent
-    assert trace.path == [
-        "enable-logging",
-        "set-queue-flow",
-        "set-whisper-flow",
-        "lookup-caller",
-        "check-known",
-        "store-profile",
-        "greet",
-        "check-hours",
-        "set-general-queue",
-        "transfer-to-queue",
+    assert [(step.flow, step.identifier) for step in trace.steps] == [
+        ("personalised_inbound", "enable-logging"),
+        ("personalised_inbound", "set-queue-flow"),
+        ("personalised_inbound", "set-whisper-flow"),
+        ("personalised_inbound", "greet-caller"),
+        ("caller_greeting", "lookup-caller"),
+        ("caller_greeting", "check-known"),
+        ("caller_greeting", "store-profile"),
+        ("caller_greeting", "greet"),
+        ("caller_greeting", "return"),
+        ("personalised_inbound", "check-known"),
+        ("personalised_inbound", "check-hours"),
+        ("personalised_inbound", "set-general-queue"),
+        ("personalised_inbound", "transfer-to-queue"),
     ]
     assert trace.messages[0].startswith("Hello Ada, welcome back.")
     assert trace.attributes == {
@@ -87,11 +94,15 @@ def test_known_caller_is_greeted_by_name_and_queued_with_their_profile_attribute
 def test_unknown_caller_falls_back_to_the_basic_flow() -> None:
     trace = simulator(caller_lookup=lookup).run("personalised_inbound", Contact("+447700900999", at=MONDAY_MORNING))
     flows = [step.flow for step in trace.steps]
-    assert trace.steps[4].outcome == "error NoMatchingCondition"
-    assert trace.steps[5].identifier == "fallback-to-basic"
-    assert flows[6:] == ["basic_inbound"] * (len(flows) - 6)
+    # The module marks the caller unknown and returns; the flow then falls back to the basic flow
+    assert step(trace, "caller_greeting", "check-known").outcome == "error NoMatchingCondition"
+    assert trace.path[6:9] == ["caller-unknown", "return", "check-known"]
+    assert trace.steps[8].outcome == "error NoMatchingCondition"
+    assert trace.steps[9].identifier == "fallback-to-basic"
+    assert flows[10:] == ["basic_inbound"] * (len(flows) - 10)
     assert trace.path[-2:] == ["set-general-queue", "transfer-to-queue"]
     assert "first_name" not in trace.attributes
+    assert trace.attributes == {"caller_known": "false"}
     assert trace.messages == ("Thank you for calling. Please hold while we connect you to the next available adviser.",)
     assert trace.end_reason is EndReason.QUEUED
 
@@ -105,9 +116,8 @@ def test_out_of_hours_callers_hear_the_closed_message_and_are_disconnected() -> 
 
 def test_a_lambda_error_takes_the_error_branch_to_the_basic_flow() -> None:
     trace = simulator(caller_lookup=failing).run("personalised_inbound", Contact("+447700900123", at=MONDAY_MORNING))
-    assert trace.steps[3].identifier == "lookup-caller"
-    assert trace.steps[3].outcome == "error NoMatchingError"
-    assert trace.steps[4].identifier == "fallback-to-basic"
+    assert step(trace, "caller_greeting", "lookup-caller").outcome == "error NoMatchingError"
+    assert trace.path[5:9] == ["caller-unknown", "return", "check-known", "fallback-to-basic"]
     assert any("ConnectionError: profile service unavailable" in note for note in trace.notes)
     assert trace.end_reason is EndReason.QUEUED
 
@@ -123,7 +133,7 @@ def test_a_lambda_that_overruns_its_time_limit_takes_the_error_branch() -> None:
         trace = simulator(caller_lookup=slow).run("personalised_inbound", Contact("+447700900123", at=MONDAY_MORNING))
     finally:
         release.set()
-    assert trace.steps[3].outcome == "error NoMatchingError"
+    assert step(trace, "caller_greeting", "lookup-caller").outcome == "error NoMatchingError"
     assert any("timed out after 3 s" in note for note in trace.notes)
 
 
@@ -140,13 +150,13 @@ def test_string_map_responses_must_be_flat_string_maps_within_32_kb(response: An
     trace = simulator(caller_lookup=lambda event, context: response).run(
         "personalised_inbound", Contact("+447700900123", at=MONDAY_MORNING)
     )
-    assert trace.steps[3].outcome == "error NoMatchingError"
+    assert step(trace, "caller_greeting", "lookup-caller").outcome == "error NoMatchingError"
     assert any(problem in note for note in trace.notes)
 
 
 def test_an_unregistered_lambda_is_an_error_branch_with_a_note() -> None:
     trace = simulator().run("personalised_inbound", Contact("+447700900123", at=MONDAY_MORNING))
-    assert trace.steps[3].outcome == "error NoMatchingError"
+    assert step(trace, "caller_greeting", "lookup-caller").outcome == "error NoMatchingError"
     assert "no Lambda function registered for 'caller_lookup'" in trace.notes[0]
 
 

@@ -225,7 +225,7 @@ CASES = [
         ),
         at("lookup-caller", ".Transitions.Conditions"),
         "Action does not support conditions",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "condition operators",
@@ -272,28 +272,28 @@ CASES = [
         params("lookup-caller", InvocationTimeLimitSeconds="9"),
         at("lookup-caller", ".Parameters.InvocationTimeLimitSeconds"),
         "from 1 to 8",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "Lambda response type",
         params("lookup-caller", ResponseValidation={"ResponseType": "XML"}),
         at("lookup-caller", ".Parameters.ResponseValidation.ResponseType"),
         "STRING_MAP or JSON",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "Lambda invocation type",
         params("lookup-caller", InvocationType="LATER"),
         at("lookup-caller", ".Parameters.InvocationType"),
         "SYNCHRONOUS or ASYNCHRONOUS",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "Lambda needs its function",
         lambda f: action(f, "lookup-caller")["Parameters"].pop("LambdaFunctionARN"),
         at("lookup-caller", ".Parameters.LambdaFunctionARN"),
         "missing required property",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "queue or agent, never both",
@@ -313,7 +313,7 @@ CASES = [
         params("store-profile", TargetContact="Other"),
         at("store-profile", ".Parameters.TargetContact"),
         "Current or Related",
-        flow="personalised_inbound",
+        flow="caller_greeting",
     ),
     Case(
         "logging behaviour values",
@@ -457,11 +457,11 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[case.rule for case in CASES])
 def test_each_rule_reports_its_mutation(case: Case) -> None:
-    # Given a good repository flow with one rule broken
-    flow = copy.deepcopy(MANIFEST.load_flow(case.flow))
+    # Given a good repository flow (or module) with one rule broken
+    flow = copy.deepcopy(MANIFEST.load(case.flow))
     case.mutate(flow)
     # When it is validated with its manifest flow type
-    problems = validate_flow(flow, rendered=case.rendered, flow_type=MANIFEST.flows[case.flow].type)
+    problems = validate_flow(flow, rendered=case.rendered, flow_type=MANIFEST.kind(case.flow))
     # Then the rule's problem is reported at the service-style path
     expected_path = case.path(flow)
     found = [

@@ -157,3 +157,36 @@ def test_the_caller_lookup_reads_only_what_it_needs(dev5: Synthesis) -> None:
     ]
     dynamo_actions = {s["Action"] for s in statements if str(s["Action"]).startswith("dynamodb:")}
     assert dynamo_actions == {"dynamodb:Query", "dynamodb:GetItem"}
+
+
+def test_stage_three_ships_the_caller_greeting_module_the_inbound_flows_invoke(dev5: Synthesis) -> None:
+    template = Template.from_json(dev5.template("personalised-contact-centre"))
+    association_id = next(iter(template.find_resources("AWS::Connect::IntegrationAssociation")))
+    permission_id = next(iter(template.find_resources("AWS::Lambda::Permission")))
+    ((module_id, module),) = template.find_resources("AWS::Connect::ContactFlowModule").items()
+    # The module calls the caller lookup, so it waits for the association and the permission
+    assert module["Properties"]["Name"] == load_manifest().modules["caller_greeting"].name
+    assert {association_id, permission_id} <= set(module["DependsOn"])
+    content = _deployed_content(module["Properties"]["Content"])
+    assert "${" not in content
+    problems = validate_flow(json.loads(content), rendered=True, flow_type="FLOW_MODULE")
+    assert [p for p in problems if p.severity == "error"] == []
+    # And the stage-3 flow invokes this very module
+    (flow,) = template.find_resources("AWS::Connect::ContactFlow").values()
+    assert {"Fn::GetAtt": [module_id, "ContactFlowModuleArn"]} in flow["Properties"]["Content"]["Fn::Join"][1]
+
+
+@pytest.mark.parametrize("stack", ["offers-contact-centre", "next-action-contact-centre"])
+def test_later_stages_invoke_the_stage_three_module_and_ship_no_copy(dev5: Synthesis, stack: str) -> None:
+    template = Template.from_json(dev5.template(stack))
+    assert template.find_resources("AWS::Connect::ContactFlowModule") == {}
+    inbound = [
+        flow
+        for flow in template.find_resources("AWS::Connect::ContactFlow").values()
+        if flow["Properties"]["Type"] == "CONTACT_FLOW"
+    ]
+    assert inbound
+    for flow in inbound:
+        # The module's ARN comes from the stage-3 stack's output, not from a resource of this stack
+        parts = [part for part in flow["Properties"]["Content"]["Fn::Join"][1] if isinstance(part, dict)]
+        assert any("Fn::GetAtt" not in part and "ContactFlowModuleArn" in json.dumps(part) for part in parts)

@@ -132,7 +132,7 @@ def test_the_flows_lambda_placeholders_are_read_from_the_templates(dev_templates
 
     manifest = load_manifest()
     with local_platform(templates=dev_templates) as platform:
-        found = flow_functions(platform, {key: manifest.load_flow(key) for key in manifest.flows})
+        found = flow_functions(platform, manifest.documents())
     assert found == {
         "caller_lookup": "connect_lookup.handler.lambda_handler",
         "offer_check": "connect_offers.handler.lambda_handler",
