@@ -100,12 +100,18 @@ def walk_strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple
 
 
 def placeholders_in(flow_doc: dict[str, Any]) -> set[Placeholder]:
-    """The placeholders a flow's action parameters use."""
+    """The placeholders a flow's action parameters and its designer metadata use.
+
+    Metadata holds a placeholder where an export found an ARN there (the designer
+    keeps the prompt or flow a block shows), so rendering must fill those too.
+    """
     found = set()
+    strings = list(walk_strings(flow_doc.get("Metadata", {})))
     for action in flow_doc.get("Actions", []):
         if isinstance(action, dict):
-            for _, value in walk_strings(action.get("Parameters", {})):
-                placeholder = parse_placeholder(value)
-                if placeholder is not None:
-                    found.add(placeholder)
+            strings += walk_strings(action.get("Parameters", {}))
+    for _, value in strings:
+        placeholder = parse_placeholder(value)
+        if placeholder is not None:
+            found.add(placeholder)
     return found

@@ -74,7 +74,11 @@ def _transform(value: Any, path: Path, change: Callable[[Path, str], str]) -> An
 
 
 def render(flow_doc: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
-    """A copy of the flow with every placeholder in action parameters replaced by its value."""
+    """A copy of the flow with every placeholder in action parameters and designer metadata replaced by its value.
+
+    Metadata is rendered too because export turns the ARNs it finds there into
+    placeholders: rendering an exported flow gives back the flow the instance held.
+    """
     unresolved: list[Unresolved] = []
 
     def resolve(path: Path, value: str) -> str:
@@ -87,6 +91,8 @@ def render(flow_doc: Mapping[str, Any], resolver: Resolver) -> dict[str, Any]:
         return value
 
     rendered = copy.deepcopy(dict(flow_doc))
+    if isinstance(rendered.get("Metadata"), dict):
+        rendered["Metadata"] = _transform(rendered["Metadata"], ("Metadata",), resolve)
     actions = rendered.get("Actions", [])
     for index, action in enumerate(actions):
         if isinstance(action, dict) and "Parameters" in action:
