@@ -83,12 +83,14 @@ def publish_run(
     engine: str,
     model: dict[str, Any] | None = None,
     pairs: Any | None = None,
+    engine_run: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Survive each cluster and write golden records, identity links, merges (and pairs); the manifest last.
 
     `source` holds the customer-schema columns and `unique_id` (see `keyed_source`); `clusters`
     maps every `unique_id` to a `cluster_id`. A record without a cluster would silently vanish
-    from the identity map, so it fails the run instead.
+    from the identity map, so it fails the run instead. `engine_run` (what a managed engine's job
+    was and decided, counts only) goes into the manifest as is; the loader ignores it.
     """
     from pyspark.sql import functions  # noqa: PLC0415
 
@@ -134,6 +136,8 @@ def publish_run(
     }
     if model is not None:
         manifest["model"] = model
+    if engine_run is not None:
+        manifest["engine_run"] = engine_run
     for frame in (assigned, survived, owners, published):
         frame.unpersist()
     write_text(target.location(manifest_key(target.run_id)), json.dumps(manifest, indent=2, sort_keys=True))

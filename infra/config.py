@@ -159,15 +159,41 @@ class FindMatchesConfig(GlueJobSizing):
     enforce_provided_labels: bool
 
 
-class MdmConfig(_Frozen):
-    """Customer de-duplication. `engine` selects the deployed matching job:
-    `splink` (current Glue, the default) or `findmatches` (AWS Glue FindMatches, Glue 2.0 only)."""
+class EntityResolutionConfig(_Frozen):
+    """AWS Entity Resolution, the managed matching service (`mdm.engine: entity-resolution`)."""
 
-    engine: Literal["splink", "findmatches"]
+    # ml: the service's own model (no labels, no tuning); rules: the deterministic rules the Splink model
+    # estimates its prior with, run by the service exactly as written (glue_jobs.entity_resolution_schema).
+    matching: Literal["ml", "rules"]
+    # An ML match set whose ConfidenceLevel is below this is not merged: each of its records stays its own
+    # customer (rules matches carry no confidence and are all kept).
+    min_confidence: Annotated[float, Field(ge=0, le=1)]
+    # The pipeline looks at the matching job after first_poll_seconds, then doubles the wait up to
+    # max_poll_seconds; a run still unfinished after timeout_hours fails (and alerts).
+    first_poll_seconds: Annotated[int, Field(ge=10, le=3600)]
+    max_poll_seconds: Annotated[int, Field(ge=10, le=3600)]
+    timeout_hours: Annotated[int, Field(ge=1, le=24)]
+
+    @field_validator("max_poll_seconds")
+    @classmethod
+    def _at_least_the_first_wait(cls, value: int, info: Any) -> int:
+        first = info.data.get("first_poll_seconds")
+        if first is not None and value < first:
+            raise ValueError(f"must be at least first_poll_seconds ({first})")
+        return value
+
+
+class MdmConfig(_Frozen):
+    """Customer de-duplication. `engine` selects the deployed matching job: `splink` (current Glue, the
+    default), `entity-resolution` (AWS Entity Resolution, managed) or `findmatches` (AWS Glue FindMatches,
+    Glue 2.0 only)."""
+
+    engine: Literal["splink", "findmatches", "entity-resolution"]
     schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")]
     match_threshold: Annotated[float, Field(gt=0, lt=1)]
     findmatches: FindMatchesConfig
     splink: GlueJobSizing
+    entity_resolution: EntityResolutionConfig
 
 
 class EventsConfig(_Frozen):

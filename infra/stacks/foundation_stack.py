@@ -90,6 +90,16 @@ class FoundationStack(PlatformStack):
                     "StringEquals": {"aws:SourceAccount": self.account},
                     "ArnLike": {"aws:SourceArn": self.format_arn(service="logs", resource="*")},
                 },
+                # Entity Resolution (mdm.engine entity-resolution) encrypts what a matching workflow writes with
+                # the key, for this account's matching workflows only (its documented confused-deputy keys).
+                "entityresolution.amazonaws.com": {
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {
+                        "aws:SourceArn": self.format_arn(
+                            service="entityresolution", resource="matchingworkflow", resource_name="*"
+                        )
+                    },
+                },
             },
             alias=f"alias/{config.resource_name('platform')}",
             description=f"Encrypts the {config.project} {config.env_name} platform's data at rest",

@@ -1,4 +1,4 @@
-"""Stage-2 customer domain: Glue tables, least-privilege matching role, the FindMatches switch."""
+"""Stage-2 customer domain: Glue tables, least-privilege matching role, the FindMatches and Entity Resolution switches."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
+from glue_jobs import entity_resolution_schema as er_schema
 from glue_jobs.customer_schema import SOURCE_COLUMNS
 from infra.config import read_cdk_json_context
+from infra.constructs.compliance import acknowledgement_audit
 from infra.platform_app import synthesize
 from infra.stacks.customer_domain_stack import SPLINK_REQUIREMENTS, glue_requirements
 
 from .conftest import Synthesis, load_templates
+from .test_iam_conditions import condition_problems
 
 
 def _domain(synthesis: Synthesis) -> Template:
@@ -250,3 +253,279 @@ def test_the_loader_reads_only_the_mdm_prefix_and_writes_with_named_actions(dev5
     reads = [json.dumps(s["Resource"]) for s in statements if s["Action"] == "s3:GetObject"]
     assert reads
     assert all("/mdm/*" in resource for resource in reads)
+
+
+# --- mdm.engine: entity-resolution (prod, stage 2) ----------------------------------------------------
+
+
+def _variant(tmp_path_factory: pytest.TempPathFactory, matching: str) -> tuple[Path, dict[str, dict[str, Any]]]:
+    context = copy.deepcopy(read_cdk_json_context())
+    context["omni:environments"]["prod"]["mdm"]["engine"] = "entity-resolution"
+    context["omni:environments"]["prod"]["mdm"]["entity_resolution"]["matching"] = matching
+    outdir = tmp_path_factory.mktemp(f"entity-resolution-{matching}")
+    synthesize("prod", 2, str(outdir), context=context)  # raises on any unacknowledged nag finding
+    return outdir, load_templates(outdir)
+
+
+@pytest.fixture(scope="module")
+def entity_resolution(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
+    return _variant(tmp_path_factory, "ml")
+
+
+def _er_domain(variant: tuple[Path, dict[str, dict[str, Any]]]) -> Template:
+    _, templates = variant
+    return Template.from_json(next(t for name, t in templates.items() if name.endswith("customer-domain")))
+
+
+def _only(template: Template, resource_type: str) -> dict[str, Any]:
+    (resource,) = template.find_resources(resource_type).values()
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+def test_entity_resolution_maps_the_customer_schema_with_source_key_as_the_unique_id(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    mapping = _only(_er_domain(entity_resolution), "AWS::EntityResolution::SchemaMapping")
+    fields = {field["FieldName"]: field for field in mapping["MappedInputFields"]}
+    assert set(fields) == {"source_key", *SOURCE_COLUMNS}
+    assert [name for name, field in fields.items() if field["Type"] == "UNIQUE_ID"] == ["source_key"]
+    # Names and addresses are grouped (the service normalises only grouped sub-types), each one match key.
+    assert {fields[n]["MatchKey"] for n in ("first_name", "last_name")} == {"name"}
+    assert {fields[n]["GroupName"] for n in ("address_line", "city", "postcode", "country")} == {"address"}
+    assert (fields["email"]["Type"], fields["phone"]["Type"], fields["date_of_birth"]["Type"]) == (
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "DATE",
+    )
+    # Provenance is carried through, never compared.
+    assert not any("MatchKey" in fields[n] for n in ("source_system", "source_id", "updated_at", "source_key"))
+
+
+def test_entity_resolution_builds_an_ml_workflow_over_the_prepared_table_writing_encrypted_to_curated(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    template = _er_domain(entity_resolution)
+    workflow = _only(template, "AWS::EntityResolution::MatchingWorkflow")
+    assert workflow["WorkflowName"] == "omni-cx-prod-customer-matching"
+    assert workflow["ResolutionTechniques"] == {"ResolutionType": "ML_MATCHING"}
+    (source,) = workflow["InputSourceConfig"]
+    assert json.dumps(source["InputSourceARN"]).endswith(':table/omni_cx_prod_lake/prepared_customers"]]}')
+    assert source["SchemaArn"] == {
+        "Fn::GetAtt": [next(iter(template.find_resources("AWS::EntityResolution::SchemaMapping"))), "SchemaArn"]
+    }
+    (output,) = workflow["OutputSourceConfig"]
+    assert "omni-cx-prod-curated-" in json.dumps(output["OutputS3Path"])
+    assert json.dumps(output["OutputS3Path"]).endswith('/mdm/entity-resolution/"]]}')
+    assert "PlatformKey" in json.dumps(output["KMSArn"])
+    assert [column["Name"] for column in output["Output"]] == ["source_key", *SOURCE_COLUMNS]
+    assert not any(column["Hashed"] for column in output["Output"])
+    # The prepared table's records come from the prepare job, the same Glue 5.0 kind as the publication.
+    table = next(
+        t["Properties"]["TableInput"]
+        for t in template.find_resources("AWS::Glue::Table").values()
+        if t["Properties"]["TableInput"]["Name"] == "prepared_customers"
+    )
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["source_key", *SOURCE_COLUMNS]
+
+
+def _role_statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if role_fragment in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def test_the_workflow_role_is_trusted_for_this_workflow_only_and_reads_and_writes_only_its_prefixes(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    template = _er_domain(entity_resolution)
+    (role,) = [
+        r["Properties"]
+        for r in template.find_resources("AWS::IAM::Role").values()
+        if "entityresolution.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert json.dumps(trust["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(
+        ':matchingworkflow/omni-cx-prod-customer-matching"]]}'
+    )
+    statements = _role_statements(template, "EntityResolutionRole")
+    assert not [a for a in _actions(statements) if "*" in a], "no action wildcards"
+    reads = [json.dumps(s["Resource"]) for s in statements if s["Action"] == "s3:GetObject"]
+    writes = [json.dumps(s["Resource"]) for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
+    assert len(reads) == 1
+    assert "/mdm/prepared/*" in reads[0]
+    assert len(writes) == 1
+    assert "/mdm/entity-resolution/*" in writes[0]
+    (catalog,) = [s for s in statements if "glue:GetTable" in s["Action"]]
+    assert not any("source_customers" in json.dumps(r) for r in catalog["Resource"])
+    assert any("prepared_customers" in json.dumps(r) for r in catalog["Resource"])
+
+
+def test_the_platform_key_lets_entity_resolution_use_it_for_this_accounts_matching_workflows_only(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    _, templates = entity_resolution
+    foundation = next(t for name, t in templates.items() if name.endswith("-foundation"))
+    key = _only(Template.from_json(foundation), "AWS::KMS::Key")
+    (statement,) = [
+        s
+        for s in key["KeyPolicy"]["Statement"]
+        if s.get("Principal", {}).get("Service") == "entityresolution.amazonaws.com"
+    ]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert json.dumps(statement["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(':matchingworkflow/*"]]}')
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    # and every statement of the variant passes the platform's IAM condition checks
+    assert condition_problems(templates) == []
+
+
+def test_the_schedule_starts_the_pipeline_whose_steps_may_touch_only_its_workflow_job_and_topic(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    template = _er_domain(entity_resolution)
+    ((machine_id, machine),) = template.find_resources("AWS::StepFunctions::StateMachine").items()
+    assert machine["Properties"]["StateMachineName"] == "omni-cx-prod-customer-matching"
+    schedule = _only(template, "AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert schedule["Target"]["Arn"] == {"Ref": machine_id}
+    assert template.find_resources("AWS::Glue::Trigger") == {}, "no Glue schedule beside the pipeline"
+    (steps,) = [
+        f["Properties"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "matching_pipeline.handler.lambda_handler"
+    ]
+    variables = steps["Environment"]["Variables"]
+    assert variables["MATCHING_WORKFLOW"] == "omni-cx-prod-customer-matching"
+    assert variables["MATCHING_PUBLICATION_JOB"] == "omni-cx-prod-customer-er-publish"
+    assert (variables["MATCHING_FIRST_POLL_SECONDS"], variables["MATCHING_MAX_POLL_SECONDS"]) == ("60", "900")
+    statements = _role_statements(template, "MatchingPipelineStepsRole")
+    by_action = {a: json.dumps(s["Resource"]) for s in statements for a in _actions([s])}
+    for action in (
+        "entityresolution:ListMatchingJobs",
+        "entityresolution:StartMatchingJob",
+        "entityresolution:GetMatchingJob",
+    ):
+        assert by_action[action].endswith(':matchingworkflow/omni-cx-prod-customer-matching"]]}')
+    assert by_action["states:ListExecutions"].endswith(':stateMachine:omni-cx-prod-customer-matching"]]}')
+    assert by_action["glue:StartJobRun"].endswith(':job/omni-cx-prod-customer-er-publish"]]}')
+    assert by_action["sns:Publish"].endswith(':omni-cx-prod-alerts"]]}')
+    assert not [a for a in _actions(statements) if a.startswith("entityresolution:") and "*" in a]
+
+
+def test_the_publication_job_reads_the_workflow_output_and_holds_low_confidence_matches_apart(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    outdir, _ = entity_resolution
+    template = _er_domain(entity_resolution)
+    jobs = {job["Properties"]["Name"]: job["Properties"] for job in template.find_resources("AWS::Glue::Job").values()}
+    assert set(jobs) == {"omni-cx-prod-customer-er-prepare", "omni-cx-prod-customer-er-publish"}
+    publication = jobs["omni-cx-prod-customer-er-publish"]
+    assert publication["GlueVersion"] == "5.0"
+    arguments = publication["DefaultArguments"]
+    assert arguments["--min_confidence"] == "0.9"
+    assert arguments["--workflow_name"] == "omni-cx-prod-customer-matching"
+    assert json.dumps(arguments["--er_output_path"]).endswith('/mdm/entity-resolution/"]]}')
+    for name, script in (
+        ("omni-cx-prod-customer-er-publish", "entity_resolution_publish_job.py"),
+        ("omni-cx-prod-customer-er-prepare", "entity_resolution_prepare_job.py"),
+    ):
+        script_hash = jobs[name]["Command"]["ScriptLocation"]["Fn::Sub"].rsplit("/", 1)[-1].removesuffix(".py")
+        assert (outdir / f"asset.{script_hash}.py").read_text() == (
+            Path(__file__).parents[2] / "glue_jobs" / script
+        ).read_text()
+    # A failed publication alerts like a failed match; the pipeline alerts on what it runs itself.
+    (rule,) = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.glue"]
+    ]
+    assert rule["EventPattern"]["detail"]["jobName"] == ["omni-cx-prod-customer-er-publish"]
+
+
+def test_the_pipeline_alerts_the_platform_team_when_it_fails_times_out_or_is_aborted(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    template = _er_domain(entity_resolution)
+    metrics = {
+        a["Properties"]["MetricName"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/States"
+    }
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    states = _definition(template)["States"]
+    # Every step the pipeline runs itself alerts the platform team when it fails for good, then fails the run.
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task" and name != "AlertPlatformTeam"}
+    assert set(tasks) == {"ClaimTheRun", "PrepareInput", "StartMatchingJob", "LookAtMatchingJob"}
+    for name, state in tasks.items():
+        assert [catch["Next"] for catch in state["Catch"]] == ["AlertPlatformTeam"], name
+    assert states["AlertPlatformTeam"]["Resource"].endswith(":states:::sns:publish")
+    assert states["AlertPlatformTeam"]["Next"] == "PipelineFailed"
+    # The wait before each look at the job is the one the step computed (the doubling backoff).
+    assert states["WaitForMatchingJob"]["SecondsPath"] == "$.job.value.wait_seconds"
+    assert states["PrepareInput"]["Resource"].endswith(":states:::glue:startJobRun.sync")
+
+
+def _definition(template: Template) -> dict[str, Any]:
+    """The state machine's definition, its tokens (ARNs, partitions) replaced by a placeholder."""
+    (_, parts) = _only(template, "AWS::StepFunctions::StateMachine")["DefinitionString"]["Fn::Join"]
+    definition: dict[str, Any] = json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))
+    return definition
+
+
+def test_entity_resolution_variant_passes_cfn_lint_and_keeps_no_stale_acknowledgement(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]], tmp_path: Path
+) -> None:
+    outdir, _ = entity_resolution
+    for stack in ("customer-domain", "foundation"):
+        matches = lint_file(outdir / f"omni-cx-prod-{stack}.template.json", config=ManualArgs(regions=["eu-west-2"]))
+        assert [str(m) for m in matches if m.rule.severity == "error"] == []
+    context = copy.deepcopy(read_cdk_json_context())
+    context["omni:environments"]["prod"]["mdm"]["engine"] = "entity-resolution"
+    with acknowledgement_audit() as acknowledgements, pytest.raises(RuntimeError, match="ValidationFailed"):
+        synthesize("prod", 2, str(tmp_path), context=context)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        for construct in violation["violatingConstructs"]
+    }
+    ours = [(path, finding) for path, finding in acknowledgements if "customer-domain" in path]
+    assert ours
+    stale = [
+        (path, finding)
+        for path, finding in ours
+        if not any(
+            finding in (rule, rule.split("[")[0]) and (where == path or where.startswith(path + "/"))
+            for rule, where in findings
+        )
+    ]
+    assert stale == []
+
+
+def test_the_rules_option_runs_the_splink_models_deterministic_rules(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    outdir, templates = _variant(tmp_path_factory, "rules")
+    template = _er_domain((outdir, templates))
+    techniques = _only(template, "AWS::EntityResolution::MatchingWorkflow")["ResolutionTechniques"]
+    assert techniques["ResolutionType"] == "RULE_MATCHING"
+    rules = techniques["RuleBasedProperties"]["Rules"]
+    assert [(rule["RuleName"], tuple(rule["MatchingKeys"])) for rule in rules] == list(er_schema.RULES)
+    assert techniques["RuleBasedProperties"]["AttributeMatchingModel"] == "ONE_TO_ONE"
+    publication = next(
+        job["Properties"]
+        for job in template.find_resources("AWS::Glue::Job").values()
+        if job["Properties"]["Name"].endswith("er-publish")
+    )
+    assert "--min_confidence" not in publication["DefaultArguments"], "rules matches carry no confidence"
+    matches = lint_file(outdir / "omni-cx-prod-customer-domain.template.json", config=ManualArgs(regions=["eu-west-2"]))
+    assert [str(m) for m in matches if m.rule.severity == "error"] == []
