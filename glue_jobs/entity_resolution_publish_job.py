@@ -92,9 +92,10 @@ def parse_options(args: Mapping[str, str]) -> PublishOptions:
 def clusters_of(matched: Any, min_confidence: float | None) -> tuple[Any, Any]:
     """The service's output as the shared publication's inputs: keyed source records and their clusters.
 
-    The clusters carry `held_apart` (true for a record of a match set below `min_confidence`).
+    The clusters carry `held_apart`: true for a record that a match set below `min_confidence` would have
+    merged with others (a record alone in its match set has nothing to be held apart from).
     """
-    from pyspark.sql import functions  # noqa: PLC0415 - pyspark exists only where Spark runs
+    from pyspark.sql import Window, functions  # noqa: PLC0415 - pyspark exists only where Spark runs
 
     if MATCH_ID not in matched.columns:
         raise JobArgumentError(f"the matched records have no {MATCH_ID} column: is this Entity Resolution output?")
@@ -110,7 +111,9 @@ def clusters_of(matched: Any, min_confidence: float | None) -> tuple[Any, Any]:
     else:
         # A value that is not a number casts to null, and null is below every threshold.
         confidence = functions.col(CONFIDENCE_LEVEL).cast("double")
-        held_apart = functions.coalesce(confidence < functions.lit(min_confidence), functions.lit(True))
+        below = functions.coalesce(confidence < functions.lit(min_confidence), functions.lit(True))
+        shared = functions.count(functions.lit(1)).over(Window.partitionBy(MATCH_ID)) > 1
+        held_apart = below & shared
     clusters = keyed.select(
         UNIQUE_ID,
         functions.when(held_apart, functions.concat(functions.lit(_HELD_APART), functions.col(UNIQUE_ID)))

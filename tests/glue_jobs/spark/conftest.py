@@ -7,6 +7,7 @@ tests may open sockets to 127.0.0.1 and nowhere else.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -16,9 +17,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from glue_jobs import findmatches_publish_job
+from glue_jobs import entity_resolution_publish_job, findmatches_publish_job
 from glue_jobs.customer_schema import SOURCE_COLUMNS, record_key
 from glue_jobs.dedupe import DedupeResult, dedupe
+from glue_jobs.entity_resolution_schema import CONFIDENCE_LEVEL, MATCH_ID, MATCH_RULE
 from glue_jobs.febrl import febrl_as_customers
 from glue_jobs.local_spark import local_session
 from glue_jobs.matching_model import MatchSettings
@@ -210,3 +212,77 @@ def findmatches_run(spark: Any, small: pd.DataFrame, tmp_path_factory: pytest.Te
     )
     manifest = findmatches_publish_job.run(spark, options, RunTarget(options.output_path, FINDMATCHES_RUN_ID))
     return SparkRun(small.drop(columns=TRUTH_COLUMN), truth_of(small), folder / "mdm", folder / "tmp", manifest)
+
+
+ER_RUN_ID = "20261201T050000Z"
+ER_WORKFLOW = "omni-cx-test-customer-matching"
+ER_JOB_ID = "0123456789abcdef0123456789abcdef"
+ER_MIN_CONFIDENCE = 0.9
+ER_INPUT_SOURCE = "arn:aws:glue:eu-west-2:111122223333:table/omni_cx_test_lake/prepared_customers"
+
+
+@dataclass(frozen=True)
+class EntityResolutionRun(SparkRun):
+    """A published run of an Entity Resolution stand-in, and the true entity it said it was unsure of."""
+
+    unsure_entity: str = ""
+
+
+def low_confidence_entity(customers: pd.DataFrame) -> str:
+    """The first true entity (in sorted order) with more than one record: the stand-in is unsure of it."""
+    sizes = customers[TRUTH_COLUMN].value_counts()
+    return str(sorted(entity for entity, size in sizes.items() if size > 1)[0])
+
+
+def entity_resolution_output(
+    customers: pd.DataFrame, folder: Path, *, unsure_entity: str, confidence: bool = True
+) -> Path:
+    """A stand-in of a matching job's documented output (glue_jobs.entity_resolution_schema): under
+    `<workflow>/<job id>/success/`, CSV part files with a header holding the workflow's output columns (every
+    input column), `InputSourceARN`, `MatchID` per match set (the generator's true entities) and, for ML,
+    `ConfidenceLevel` (0.42 for `unsure_entity`, 0.97 for the others); rules output has `MatchRule` instead.
+    An `error/` folder beside it holds a record the service could not process: publication never reads it.
+    """
+    match_ids = {
+        entity: hashlib.sha256(str(entity).encode()).hexdigest()[:32] for entity in customers[TRUTH_COLUMN].unique()
+    }
+    output = customers[list(SOURCE_COLUMNS)].assign(
+        source_key=[record_key(s, i) for s, i in zip(customers["source_system"], customers["source_id"], strict=True)]
+    )[["source_key", *SOURCE_COLUMNS]]
+    output.insert(0, "InputSourceARN", ER_INPUT_SOURCE)
+    if confidence:
+        output.insert(1, CONFIDENCE_LEVEL, [0.42 if e == unsure_entity else 0.97 for e in customers[TRUTH_COLUMN]])
+    else:
+        output.insert(1, MATCH_RULE, "same-name-and-birth-date")
+    output[MATCH_ID] = [match_ids[entity] for entity in customers[TRUTH_COLUMN]]
+    job = folder / "er-output" / ER_WORKFLOW / ER_JOB_ID
+    (job / "success").mkdir(parents=True)
+    half = len(output) // 2
+    output.iloc[:half].to_csv(job / "success" / "part-00000.csv", index=False)
+    output.iloc[half:].to_csv(job / "success" / "part-00001.csv", index=False)
+    (job / "error").mkdir()
+    (job / "error" / "part-00000.csv").write_text("source_key,error\ncrm:unprocessable,invalid date_of_birth\n")
+    return folder / "er-output"
+
+
+@pytest.fixture(scope="session")
+def entity_resolution_run(
+    spark: Any, small: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> EntityResolutionRun:
+    folder = tmp_path_factory.mktemp("entity-resolution")
+    unsure = low_confidence_entity(small)
+    er_output = entity_resolution_output(small, folder, unsure_entity=unsure)
+    options = entity_resolution_publish_job.parse_options(
+        {
+            "JOB_NAME": "publish",
+            "er_output_path": str(er_output),
+            "workflow_name": ER_WORKFLOW,
+            "job_id": ER_JOB_ID,
+            "run_id": ER_RUN_ID,
+            "output_path": str(folder / "mdm"),
+            "min_confidence": str(ER_MIN_CONFIDENCE),
+        }
+    )
+    manifest = entity_resolution_publish_job.run(spark, options)
+    records = small.drop(columns=TRUTH_COLUMN)
+    return EntityResolutionRun(records, truth_of(small), folder / "mdm", folder / "tmp", manifest, unsure)

@@ -1,9 +1,9 @@
-"""The MDM loader consumes a Spark engine's run through S3 (moto) exactly as it consumes the local run."""
+"""The MDM loader consumes every Spark engine's run through S3 (moto) exactly as it consumes the local run."""
 
 from __future__ import annotations
 
 from glue_jobs.run_layout import manifest_key
-from tests.glue_jobs.spark.conftest import SPARK_TIER, SparkRun, TwoRuns
+from tests.glue_jobs.spark.conftest import SPARK_TIER, EntityResolutionRun, SparkRun, TwoRuns
 from tests.lambdas.conftest import lambda_environment  # noqa: F401 - the loader's environment, as its tests set it
 from tests.lambdas.mdm_loader.conftest import (  # noqa: F401 - fixtures of the loader tests
     IDENTITY_TABLE,
@@ -56,3 +56,17 @@ def test_given_a_published_findmatches_run_in_s3_when_loaded_then_every_record_r
     assert summary["profiles"]["created"] == findmatches_run.manifest["golden_records"]
     assert summary["links_written"] == findmatches_run.manifest["identity_links"]
     assert _source_links(aws) == findmatches_run.clusters()
+
+
+def test_given_a_published_entity_resolution_run_in_s3_when_loaded_then_every_record_resolves_to_its_golden_id(
+    aws: Aws,  # noqa: F811
+    invoke: Invoke,  # noqa: F811
+    entity_resolution_run: EntityResolutionRun,
+) -> None:
+    upload(aws.s3, entity_resolution_run.output)
+
+    summary = invoke(manifest_event(MDM_PREFIX + manifest_key(entity_resolution_run.manifest["run_id"])))
+
+    assert summary["profiles"]["created"] == entity_resolution_run.manifest["golden_records"]
+    assert summary["links_written"] == entity_resolution_run.manifest["identity_links"]
+    assert _source_links(aws) == entity_resolution_run.clusters()
