@@ -12,6 +12,7 @@ from eligibility.dependencies import current
 from eligibility.observability import logger, metrics, traced
 from eligibility.problems import register_problem_handlers
 from eligibility.routes import eligibility, next_action, rule_sets
+from rest_api.media_types import json_bodies_only
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(eligibility.router)
@@ -25,4 +26,4 @@ register_problem_handlers(app)
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     current().decisions.register(context)
-    return app.resolve(event, context)
+    return app.resolve(json_bodies_only(event), context)

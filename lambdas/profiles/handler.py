@@ -13,6 +13,7 @@ from profiles.media_types import merge_patch_as_json
 from profiles.observability import logger, metrics, traced
 from profiles.problems import register_problem_handlers
 from profiles.routes import consent, customers
+from rest_api.media_types import json_bodies_only
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(customers.router)
@@ -25,4 +26,4 @@ register_problem_handlers(app)
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     current().writes.register(context)
-    return app.resolve(merge_patch_as_json(event), context)
+    return app.resolve(json_bodies_only(merge_patch_as_json(event)), context)

@@ -8,6 +8,8 @@ its message, which may hold customer data).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import traceback
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -113,6 +115,13 @@ class Problems:
     def register(self, app: APIGatewayRestResolver) -> None:
         """Map every error `app` can meet to its problem answer."""
         app.exception_handler(DomainError)(self.domain_problem)
+        # Powertools decodes the body when a route reads it: bytes that are not UTF-8 (API Gateway passes a
+        # binary body base64-encoded) or a broken base64 body raise there, and are the caller's mistake.
+        app.exception_handler([UnicodeError, binascii.Error])(
+            lambda error: self.unreadable_body(
+                error, app.current_event.body, is_base64_encoded=bool(app.current_event.is_base64_encoded)
+            )
+        )
         app.exception_handler(RequestValidationError)(lambda error: self.request_problem(error.errors()))
         app.exception_handler(RequestUnsupportedContentType)(
             lambda _: self.response(
@@ -140,6 +149,17 @@ class Problems:
         )
         app.exception_handler(Exception)(self.unexpected)
 
+    def unreadable_body(self, error: Exception, body: str | None, *, is_base64_encoded: bool) -> Response[str]:
+        """400 when the request's body cannot be read as text; any other decoding error is ours (500)."""
+        if body_is_text(body, is_base64_encoded=is_base64_encoded):
+            return self.unexpected(error)
+        return self.response(
+            HTTPStatus.BAD_REQUEST,
+            "unreadable-body",
+            "the body is not UTF-8 text: send JSON encoded as UTF-8",
+            "body",
+        )
+
     def unexpected(self, error: Exception) -> Response[str]:
         # The traceback's frames, not the exception's message: messages can quote customer data.
         self._logger.error(
@@ -161,3 +181,15 @@ class Problems:
             content_type=PROBLEM_JSON,
             body=problem.model_dump_json(exclude_none=True),
         )
+
+
+def body_is_text(body: str | None, *, is_base64_encoded: bool) -> bool:
+    """Whether a proxy event's body reads as UTF-8 text, decoded as Powertools decodes it."""
+    if not body:
+        return True
+    try:
+        raw = base64.b64decode(body.encode()) if is_base64_encoded else body.encode()
+        raw.decode()
+    except (UnicodeError, binascii.Error):
+        return False
+    return True
