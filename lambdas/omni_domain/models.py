@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from omni_domain.identifiers import IdentifierKind
 
@@ -23,6 +23,16 @@ CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 Channel = Literal["web", "app", "store", "contact_centre", "email", "sms", "push"]
 Purpose = Literal["marketing", "personalisation", "analytics", "third_party_sharing"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads a number as a Unix time (0 is 1970-01-01): a date arrives as the text the schema says.
+    if isinstance(value, int | float):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
 
 
 def is_customer_id(value: str) -> bool:
@@ -54,7 +64,7 @@ class ProfileAttributes(_Model):
         default=None, description="stored in E.164; national numbers take the service's default region"
     )
     address: Address | None = None
-    date_of_birth: date | None = None
+    date_of_birth: IsoDate | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] | None = None
     preferred_channel: Channel | None = None
 
@@ -66,7 +76,7 @@ class ConsentDecision(_Model):
 
 ConsentMap = dict[Channel, dict[Purpose, ConsentDecision]]
 # What a caller sends: the whole consent document, true or false per channel and purpose.
-ConsentRequest = dict[Channel, dict[Purpose, bool]]
+ConsentRequest = dict[Channel, dict[Purpose, StrictBool]]  # true or false, not "yes" or 1
 
 
 class ChannelInteraction(_Model):

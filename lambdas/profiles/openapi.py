@@ -6,13 +6,11 @@ path) rewrites the committed copy; a test fails when the copy is stale.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
-
 from profiles.handler import app
+from rest_api import openapi
 
 TITLE = "Customer profile API"
 VERSION = "1.0.0"
@@ -24,16 +22,7 @@ DESCRIPTION = (
 
 
 def openapi_document() -> str:
-    schema = app.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        description=DESCRIPTION,
-        security_schemes={
-            "sigv4": APIKey(name="Authorization", in_=APIKeyIn.header, description="AWS Signature Version 4 (IAM)")
-        },
-        security=[{"sigv4": []}],
-    )
-    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+    return openapi.openapi_document(app, title=TITLE, version=VERSION, description=DESCRIPTION)
 
 
 def main(argv: list[str]) -> int:

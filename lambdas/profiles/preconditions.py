@@ -8,6 +8,8 @@ from omni_domain.errors import InvalidRequestError
 from omni_domain.profile_rules import IF_MATCH, ExpectedVersion
 
 _STRONG_TAG = re.compile(r'^"?([0-9]{1,18})"?$')
+# What `expected_version` accepts, for the OpenAPI document: a version ETag (quotes optional) or *.
+IF_MATCH_PATTERN = r'^(\*|"?[0-9]{1,18}"?)$'
 
 
 def etag(version: int) -> str:

@@ -17,12 +17,14 @@ from eligibility.problems import problem_responses
 from eligibility.routes.parameters import CustomerIdPath
 from eligibility.rule_sets import PRODUCT_PATTERN
 from omni_domain.models import Channel
+from rest_api.openapi import documented_as, success
 
 router = Router()
 
 ProductQuery = Annotated[str, Query(pattern=PRODUCT_PATTERN, description="the product whose offers may be recommended")]
 ChannelQuery = Annotated[
     Channel | None,
+    documented_as(Channel),
     Query(description="the channel asking: marketing actions then need marketing consent on it"),
 ]
 
@@ -35,7 +37,10 @@ ChannelQuery = Annotated[
     "never a marketing action without marketing consent) over the live state, an eligibility decision for "
     "`product` (recorded for audit, as any decision) and the propensity score. The `script` is one sentence an "
     "agent can read out, without personal data.",
-    responses=problem_responses(400, 404, 409),
+    responses={
+        **success(200, NextBestAction, "The next best action, with its reasons and inputs"),
+        **problem_responses(400, 404, 409, 500),
+    },
 )
 def get_next_best_action(
     customer_id: CustomerIdPath, product: ProductQuery, channel: ChannelQuery = None

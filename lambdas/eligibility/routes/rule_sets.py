@@ -17,6 +17,7 @@ from eligibility.observability import logger, metrics
 from eligibility.problems import problem_responses
 from eligibility.routes.parameters import VersionPath
 from eligibility.rule_sets import RuleSet, RuleSetDocument
+from rest_api.openapi import header, success
 
 router = Router()
 TAGS = ["rule sets"]
@@ -35,7 +36,11 @@ class ActivationView(BaseModel):
     description="Checked first: an unknown attribute, an operator that does not apply or a value of the wrong type "
     "is a 422 naming the field. Versions never change: storing the same rules again answers 200, other rules "
     "under a stored version 409. Storing does not activate.",
-    responses={201: {"description": "Stored"}, **problem_responses(400, 409, 415, 422)},
+    responses={
+        **success(201, RuleSet, "Stored", headers={"Location": header("the rule set's URL: /rule-sets/{version}")}),
+        **success(200, RuleSet, "Already stored with the same rules"),
+        **problem_responses(400, 404, 409, 415, 422, 500),
+    },
 )
 def put_rule_set(version: VersionPath, document: Annotated[RuleSetDocument, Body()]) -> Response[RuleSet]:
     created = current().service.put_rule_set(version, document)
@@ -48,7 +53,12 @@ def put_rule_set(version: VersionPath, document: Annotated[RuleSetDocument, Body
     )
 
 
-@router.get("/rule-sets/<version>", tags=TAGS, summary="A stored rule set", responses=problem_responses(400, 404))
+@router.get(
+    "/rule-sets/<version>",
+    tags=TAGS,
+    summary="A stored rule set",
+    responses={**success(200, RuleSet, "The rule set"), **problem_responses(400, 404, 500)},
+)
 def get_rule_set(version: VersionPath) -> RuleSet:
     return current().service.get_rule_set(version)
 
@@ -59,7 +69,7 @@ def get_rule_set(version: VersionPath) -> RuleSet:
     summary="Make a stored rule set the one decisions use",
     description="Atomic: the version must be stored, and the pointer changes only if no other activation "
     "happened meanwhile (409: retry). Activating the previous version again is the rollback.",
-    responses=problem_responses(400, 404, 409),
+    responses={**success(200, ActivationView, "Active"), **problem_responses(400, 404, 409, 500)},
 )
 def activate_rule_set(version: VersionPath) -> ActivationView:
     active = current().service.activate(version)

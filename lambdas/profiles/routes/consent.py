@@ -13,7 +13,7 @@ from omni_domain.models import ConsentRequest, CustomerView
 from profiles.dependencies import current
 from profiles.observability import logger, metrics
 from profiles.problems import problem_responses
-from profiles.responses import customer_response
+from profiles.responses import customer_response, customer_responses
 from profiles.routes.parameters import CustomerIdPath, IdempotencyKeyHeader, IfMatchHeader
 from profiles.writes import WriteCommand
 
@@ -26,7 +26,10 @@ router = Router()
     summary="Replace a customer's consent (true or false per channel and purpose)",
     description="Each decision is stamped with the time it last changed. If-Match is required (428 without, "
     "412 when stale).",
-    responses=problem_responses(400, 404, 412, 415, 422, 428),
+    responses={
+        **customer_responses(description="The customer with its new consent"),
+        **problem_responses(400, 404, 409, 412, 415, 422, 428, 500),
+    },
 )
 def put_consent(
     customer_id: CustomerIdPath,

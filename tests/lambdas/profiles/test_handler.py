@@ -115,6 +115,15 @@ def test_consent_is_stamped(invoke: Invoke) -> None:
     assert body["consent"]["sms"]["marketing"]["decided_at"]
 
 
+@pytest.mark.parametrize("decision", ["yes", 1, "true", None])
+def test_a_consent_decision_is_true_or_false_and_nothing_else(invoke: Invoke, decision: Any) -> None:
+    # Consent is a legal record: "yes" or 1 is not read as a grant (pydantic's lax booleans would)
+    create(invoke)
+    response = invoke(api_event("put_consent", body={"email": {"marketing": decision}}))
+    assert response["statusCode"] == 422, response["body"]
+    assert problem(response).field == "email.marketing"
+
+
 def test_consent_for_an_unknown_channel_is_422(invoke: Invoke) -> None:
     create(invoke)
     response = invoke(api_event("put_consent", body={"carrier_pigeon": {"marketing": True}}))
@@ -145,6 +154,13 @@ def test_erasing_an_unknown_customer_is_404(invoke: Invoke) -> None:
         ({"body": {"phone": "call me maybe"}}, 422, "phone"),
         ({"customer_id": "not valid!"}, 400, "customer_id"),
         ({"headers": {"Idempotency-Key": "short"}}, 400, "idempotency-key"),
+        # a number is not a date (pydantic alone would read 0 as 1970-01-01)
+        ({"body": {"first_name": "Ada", "date_of_birth": 0}}, 422, "date_of_birth"),
+        (
+            {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "body": "first_name=Ada"},
+            415,
+            "Content-Type",
+        ),
     ],
 )
 def test_bad_input_is_a_problem_naming_the_field(
