@@ -374,7 +374,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _dispatch  # noqa: N815 - http.server's names
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up `do_<METHOD>` and answers 501 without one: every method (TRACE, QUERY, ...) is
+        # routed instead, so an undeclared one on a known resource is a 405 with Allow, as for GET or PUT.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(format % args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -78,6 +79,25 @@ def test_put_then_get_round_trip_over_http(dev_templates: Templates) -> None:
             assert "/customers/{customer_id}" in document["paths"]
             status, _, _ = _request(f"{server.url}/openapi/eligibility.json")
             assert status == 200
+
+
+@pytest.mark.enable_socket
+@pytest.mark.allow_hosts(["127.0.0.1"])
+def test_any_other_method_on_a_resource_is_a_405_with_allow(dev_templates: Templates) -> None:
+    # http.server answers 501 to a method it has no do_ handler for; the sandbox routes every method instead
+    with (
+        local_platform(templates=dev_templates) as platform,
+        running(LocalApiServer(LocalApis(platform), "127.0.0.1", 0)) as server,
+    ):
+        answers = {}
+        for method in ("TRACE", "QUERY", "OPTIONS"):
+            connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+            connection.request(method, f"/customers/{CUSTOMER_ID}")
+            response = connection.getresponse()
+            answers[method] = (response.status, response.getheader("Allow"), response.getheader("Content-Type"))
+            response.read()
+            connection.close()
+    assert set(answers.values()) == {(405, "DELETE, GET, PATCH, PUT", "application/problem+json")}
 
 
 def test_a_request_becomes_the_proxy_event_api_gateway_sends(dev_templates: Templates) -> None:
