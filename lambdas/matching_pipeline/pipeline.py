@@ -87,7 +87,7 @@ def parse_step(event: Mapping[str, Any]) -> ClaimStep | StartStep | PollStep:
         return _STEP.validate_python(dict(event))
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "event"
+        where = ".".join(str(part) for part in first["loc"]) or "step"  # the discriminator itself
         raise StepInputError(
             f"pipeline step event: {where}: {first['msg']} (steps: {CLAIM}, {START}, {POLL})"
         ) from None

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
+from statelint.config import Config as LintConfig
+from statelint.linter import Linter
+from statelint.problem import ProblemType
 
 from glue_jobs import entity_resolution_schema as er_schema
 from glue_jobs.customer_schema import SOURCE_COLUMNS
@@ -471,6 +474,15 @@ def test_the_pipeline_alerts_the_platform_team_when_it_fails_times_out_or_is_abo
     # The wait before each look at the job is the one the step computed (the doubling backoff).
     assert states["WaitForMatchingJob"]["SecondsPath"] == "$.job.value.wait_seconds"
     assert states["PrepareInput"]["Resource"].endswith(":states:::glue:startJobRun.sync")
+
+
+def test_the_pipeline_definition_is_valid_amazon_states_language(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+) -> None:
+    # FLOAT: statelint's switch for numbers JSON cannot type (CDK writes BackoffRate 2.0 as 2, which Step
+    # Functions accepts).
+    problems = Linter.validate(_definition(_er_domain(entity_resolution)), LintConfig({ProblemType.FLOAT}))
+    assert problems == []
 
 
 def _definition(template: Template) -> dict[str, Any]:
