@@ -104,9 +104,19 @@ def _write_lines(output_dir: Path, dataset: Dataset, run_id: str, lines: list[st
     return dataset_prefix(dataset, run_id)
 
 
-def write_run(result: DedupeResult, output_dir: Path, run_id: str, engine: str = "splink-duckdb") -> Path:
-    """Write a run in the published layout; the manifest comes last so a reader never sees half a run."""
-    pairs = result.outcome.pairs.to_json(orient="records", lines=True)
+def write_run(
+    result: DedupeResult,
+    output_dir: Path,
+    run_id: str,
+    engine: str = "splink-duckdb",
+    *,
+    engine_run: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a run in the published layout; the manifest comes last so a reader never sees half a run.
+
+    `engine_run` stands for a managed engine's job (the sandbox's Entity Resolution stand-in): its run
+    carries what the job decided instead of the local model and its scored pairs, as the Glue job's does.
+    """
     prefixes = {
         "golden_records": _write_lines(
             output_dir, "golden_records", run_id, [r.to_json() for r in result.golden_records]
@@ -115,8 +125,10 @@ def write_run(result: DedupeResult, output_dir: Path, run_id: str, engine: str =
             output_dir, "identity_links", run_id, [link.to_json() for link in result.links.links]
         ),
         "merges": _write_lines(output_dir, "merges", run_id, [merge_to_json(merge) for merge in result.merges]),
-        "match_pairs": _write_lines(output_dir, "match_pairs", run_id, pairs.splitlines()),
     }
+    if engine_run is None:
+        pairs = result.outcome.pairs.to_json(orient="records", lines=True)
+        prefixes["match_pairs"] = _write_lines(output_dir, "match_pairs", run_id, pairs.splitlines())
     manifest: dict[str, Any] = {
         "run_id": run_id,
         "engine": engine,
@@ -126,8 +138,11 @@ def write_run(result: DedupeResult, output_dir: Path, run_id: str, engine: str =
         "ambiguous_identifiers": len(result.links.ambiguous),
         "merges": len(result.merges),
         "prefixes": prefixes,
-        "model": result.outcome.model,
     }
+    if engine_run is None:
+        manifest["model"] = result.outcome.model
+    else:
+        manifest["engine_run"] = dict(engine_run)
     path = output_dir / manifest_key(run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")

@@ -11,8 +11,8 @@ merges against the previous published run, the manifest last, so the loader
 fires exactly as it does for the Splink job.
 
 With `--min_confidence` (ML matching), a match set whose confidence is below it
-is not merged: each of its records is published as its own customer. A record
-without a confidence counts as below it (absent confidence is not confidence).
+is not merged: each of its records is published as its own customer (the rule of
+`glue_jobs.entity_resolution_output`, which the sandbox's stand-in applies too).
 Rules matching carries no confidence: every match set is kept.
 
 The service scores no pairs a steward could inspect, so its runs have no
@@ -30,8 +30,10 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from glue_jobs.entity_resolution_output import CLUSTER_SCHEMA, OutputError, check_output_columns, match_set_clusters
 from glue_jobs.entity_resolution_schema import CONFIDENCE_LEVEL, MATCH_ID, job_output
 from glue_jobs.job_arguments import JobArgumentError, optional_arguments_present, require
 from glue_jobs.spark_publication import CLUSTER_ID, UNIQUE_ID, RunTarget, keyed_source, publish_run
@@ -41,8 +43,6 @@ OPTIONAL_ARGUMENTS = ["min_confidence", "previous_run_id"]
 ENGINE = "entity-resolution"
 _JOB_ID = re.compile(r"^[a-f0-9]{32}$")  # the service's JobId pattern
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z$")  # glue_jobs.run_layout.new_run_id
-# Cluster ids only tell clusters apart; a record held apart gets one no match set can have.
-_HELD_APART = "held-apart:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +92,21 @@ def parse_options(args: Mapping[str, str]) -> PublishOptions:
 def clusters_of(matched: Any, min_confidence: float | None) -> tuple[Any, Any]:
     """The service's output as the shared publication's inputs: keyed source records and their clusters.
 
-    The clusters carry `held_apart`: true for a record that a match set below `min_confidence` would have
-    merged with others (a record alone in its match set has nothing to be held apart from).
+    Each match set is decided by `glue_jobs.entity_resolution_output.match_set_clusters` (the sandbox's
+    stand-in decides with the same function); the clusters carry `held_apart`.
     """
-    from pyspark.sql import Window, functions  # noqa: PLC0415 - pyspark exists only where Spark runs
-
-    if MATCH_ID not in matched.columns:
-        raise JobArgumentError(f"the matched records have no {MATCH_ID} column: is this Entity Resolution output?")
-    if min_confidence is not None and CONFIDENCE_LEVEL not in matched.columns:
-        raise JobArgumentError(
-            f"--min_confidence is set but the matched records have no {CONFIDENCE_LEVEL} column: "
-            "is the workflow rule-based? (rules matching has no confidence to hold match sets apart by)"
-        )
+    try:
+        check_output_columns(matched.columns, min_confidence)
+    except OutputError as error:
+        raise JobArgumentError(str(error)) from None
     source = keyed_source(matched)
-    keyed = matched.withColumn(UNIQUE_ID, functions.concat_ws(":", "source_system", "source_id"))
-    if min_confidence is None:
-        held_apart = functions.lit(False)
-    else:
-        # A value that is not a number casts to null, and null is below every threshold.
-        confidence = functions.col(CONFIDENCE_LEVEL).cast("double")
-        below = functions.coalesce(confidence < functions.lit(min_confidence), functions.lit(True))
-        shared = functions.count(functions.lit(1)).over(Window.partitionBy(MATCH_ID)) > 1
-        held_apart = below & shared
-    clusters = keyed.select(
-        UNIQUE_ID,
-        functions.when(held_apart, functions.concat(functions.lit(_HELD_APART), functions.col(UNIQUE_ID)))
-        .otherwise(functions.col(MATCH_ID).cast("string"))
-        .alias(CLUSTER_ID),
-        held_apart.alias("held_apart"),
+    needed = [MATCH_ID, "source_system", "source_id"] + ([CONFIDENCE_LEVEL] if min_confidence is not None else [])
+    clusters = (
+        matched.select(*needed)
+        .groupBy(MATCH_ID)
+        .applyInPandas(partial(match_set_clusters, min_confidence=min_confidence), CLUSTER_SCHEMA)
+        .withColumnRenamed("unique_id", UNIQUE_ID)
+        .withColumnRenamed("cluster_id", CLUSTER_ID)
     )
     return source, clusters
 

@@ -183,7 +183,7 @@ def run_sandbox(
         services_result = services.run(context, mdm_result.population, propensity_result.product)
         timed("services", started)
         state_result = None
-        notes = []
+        notes = list(mdm_result.notes)
         if state.available(context):
             started = time.perf_counter()
             state_result = state.run(context)

@@ -6,13 +6,20 @@ bucket's EventBridge notifications are on as its template sets them, so moto put
 each object's S3 "Object Created" event on the default bus itself; the
 customer-domain stack's rule keeps the manifest's, and the real MDM loader
 handler loads the run into the customer and identity-map tables.
+
+With `mdm.engine: entity-resolution` synthesized, the matching job is a local
+stand-in of AWS Entity Resolution's output (`sandbox.steps.entity_resolution`,
+named as such in the report's notes); its publication is the Glue job's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import pandas as pd
 
 from glue_jobs.dedupe import DedupeResult, dedupe, write_run
 from glue_jobs.evaluation import pairwise_scores
@@ -29,6 +36,7 @@ from omni_domain.constants import (
 from omni_domain.identifiers import identifier_key
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.platform import SandboxError
+from sandbox.steps import entity_resolution
 
 LOADER_HANDLER = "mdm_loader.handler.lambda_handler"
 # The source systems the sandbox's customers come from (the generator knows a fourth, loyalty).
@@ -58,6 +66,9 @@ class MdmResult:
     profiles_loaded: int
     population: list[GoldenCustomer] = field(repr=False, default_factory=list)
     sample_cluster: list[str] = field(default_factory=list)
+    engine: str = "splink-duckdb"
+    engine_run: dict[str, object] | None = None  # a managed engine's job, as its manifest says
+    notes: list[str] = field(default_factory=list)
 
 
 def run(context: RunContext) -> MdmResult:
@@ -67,18 +78,25 @@ def run(context: RunContext) -> MdmResult:
     truth = dict(zip(records["source_system"] + ":" + records["source_id"], records[TRUTH_COLUMN], strict=True))
     systems = Counter(records["source_system"])
     say(f"{len(records):,} source records of {records[TRUTH_COLUMN].nunique():,} customers in {len(systems)} systems")
-    try:
-        result = dedupe(records.drop(columns=TRUTH_COLUMN), progress=say)
-    except ValueError as error:  # the engine refuses input it cannot match (e.g. a source record twice)
-        raise MatchingFailedError(
-            f"the matching engine could not match {len(records):,} records (seed {context.sizes.seed}): "
-            f"{str(error).rstrip('.')}."
-        ) from error
+    workflow = entity_resolution.workflow_of(platform)
+    engine, engine_run, notes = "splink-duckdb", None, []
+    source = records.drop(columns=TRUTH_COLUMN)
+    if workflow is None:
+        result = _local_run(context, source, say)
+    else:
+        local = _local_run(context, source, say) if workflow.matching == "ml" else None
+        stand_in = entity_resolution.match(platform, workflow, source, local, context.now)
+        result, engine, engine_run = stand_in.result, entity_resolution.ENGINE, stand_in.engine_run
+        notes.append(
+            entity_resolution.STAND_IN_NOTE.format(what=workflow.described)
+            + f"; {stand_in.held_apart} record(s) held apart below the minimum confidence"
+        )
+        say(f"workflow {workflow.name}: stand-in job {stand_in.job_id} output at {stand_in.output_key}")
     scores = pairwise_scores(result.clusters, truth)
     say(f"{len(result.golden_records):,} golden records; {scores.summary()}")
 
     run_id = new_run_id(context.now)
-    _publish(context, result, run_id)
+    _publish(context, result, run_id, engine=engine, engine_run=engine_run)
     routed = platform.deliveries_to(LOADER_HANDLER)
     if routed is None:
         raise SandboxError(f"no rule delivers to {LOADER_HANDLER}")
@@ -108,13 +126,28 @@ def run(context: RunContext) -> MdmResult:
         profiles_loaded=profiles,
         population=_population(context, result),
         sample_cluster=[f"{biggest.golden_id} <- {', '.join(biggest.survived.members)}"],
+        engine=engine,
+        engine_run=engine_run,
+        notes=notes,
     )
 
 
-def _publish(context: RunContext, result: DedupeResult, run_id: str) -> None:
+def _local_run(context: RunContext, source: pd.DataFrame, say: Callable[[str], None]) -> DedupeResult:
+    try:
+        return dedupe(source, progress=say)
+    except ValueError as error:  # the engine refuses input it cannot match (e.g. a source record twice)
+        raise MatchingFailedError(
+            f"the matching engine could not match {len(source):,} records (seed {context.sizes.seed}): "
+            f"{str(error).rstrip('.')}."
+        ) from error
+
+
+def _publish(
+    context: RunContext, result: DedupeResult, run_id: str, *, engine: str, engine_run: dict[str, object] | None
+) -> None:
     """Upload the run in the published layout under the MDM prefix, the manifest last."""
     local = context.workdir / "mdm"
-    manifest = write_run(result, local, run_id)
+    manifest = write_run(result, local, run_id, engine, engine_run=engine_run)
     s3 = context.platform.client("s3")
     bucket = context.platform.bucket(_curated_bucket_suffix(context))
     files = sorted(path for path in local.rglob("*") if path.is_file() and path != manifest)
