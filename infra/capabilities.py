@@ -58,7 +58,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability(
         name="customer-domain",
         stage=Stage.CONSISTENT,
-        summary="customer matching (Splink on Glue, or Glue FindMatches), golden records, identity map",
+        summary="customer matching (Splink on Glue, AWS Entity Resolution, or Glue FindMatches), golden records, identity map",
         stack=CustomerDomainStack,
         depends_on=("foundation",),
     ),
