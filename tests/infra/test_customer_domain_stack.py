@@ -16,12 +16,21 @@ from statelint.problem import ProblemType
 
 from glue_jobs import entity_resolution_schema as er_schema
 from glue_jobs.customer_schema import SOURCE_COLUMNS
-from infra.config import read_cdk_json_context
+from infra.config import config_for, read_cdk_json_context
 from infra.constructs.compliance import acknowledgement_audit
 from infra.platform_app import synthesize
 from infra.stacks.customer_domain_stack import SPLINK_REQUIREMENTS, glue_requirements
+from infra.stages import Stage
 
 from .conftest import Synthesis, load_templates
+from .test_cold_start import (  # noqa: F401 - runtime_folders is the cold-start tests' fixture
+    OPT_IN_PACKAGES,
+    RuntimeFolders,
+    _deployed_functions,
+    _lambda_environment,
+    _probe,
+    runtime_folders,
+)
 from .test_iam_conditions import condition_problems
 
 
@@ -521,6 +530,23 @@ def test_entity_resolution_variant_passes_cfn_lint_and_keeps_no_stale_acknowledg
         )
     ]
     assert stale == []
+
+
+def test_the_pipeline_function_imports_with_only_its_asset_the_layer_and_the_runtime(
+    entity_resolution: tuple[Path, dict[str, dict[str, Any]]],
+    runtime_folders: RuntimeFolders,  # noqa: F811 - the cold-start tests' fixture, imported above
+) -> None:
+    assert "matching_pipeline" in OPT_IN_PACKAGES  # the default apps' cold-start test leaves it to this one
+    outdir, templates = entity_resolution
+    region = config_for("prod").region
+    synthesis = Synthesis("prod", Stage.CONSISTENT, outdir, templates=templates)
+    (function,) = [f for f in _deployed_functions(synthesis, region) if f.handler.startswith("matching_pipeline.")]
+    result = _probe(
+        function.handler,
+        [function.asset, runtime_folders.layer, runtime_folders.runtime],
+        _lambda_environment(function, region),
+    )
+    assert result.returncode == 0, f"{function.handler} fails its cold start:\n{result.stdout}{result.stderr[-4000:]}"
 
 
 def test_the_rules_option_runs_the_splink_models_deterministic_rules(
