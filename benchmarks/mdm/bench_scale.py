@@ -123,9 +123,10 @@ def main() -> int:
         root = Path(folder)
         side = root / "side.csv"
         generate_customers(SIDE_BY_SIDE_RECORDS, seed=11).to_csv(side, index=False)
+        # Each figure is printed as soon as it is measured: a later measurement may run for long.
         on_duckdb = _in_fresh_process("duckdb", side, root / "duckdb-100k")
-        on_spark = _in_fresh_process("spark", side, root / "spark-100k")
         _say(on_duckdb)
+        on_spark = _in_fresh_process("spark", side, root / "spark-100k")
         _say(on_spark)
         sys.stdout.write(f"100k Spark/DuckDB wall-time ratio: {on_spark.seconds / on_duckdb.seconds:.2f}\n")
 
