@@ -128,7 +128,9 @@ def main() -> int:
         _say(on_duckdb)
         on_spark = _in_fresh_process("spark", side, root / "spark-100k")
         _say(on_spark)
-        sys.stdout.write(f"100k Spark/DuckDB wall-time ratio: {on_spark.seconds / on_duckdb.seconds:.2f}\n")
+        sys.stdout.write(
+            f"{SIDE_BY_SIDE_RECORDS:,} Spark/DuckDB wall-time ratio: {on_spark.seconds / on_duckdb.seconds:.2f}\n"
+        )
 
         scale = root / "scale.csv"
         generate_customers(SCALE_RECORDS, seed=7).to_csv(scale, index=False)
