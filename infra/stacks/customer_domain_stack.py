@@ -50,6 +50,7 @@ from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_wr
 from infra.constructs.log_group import encrypted_log_group
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
+from infra.constructs.state_machine_failures import alert_then_fail, guard
 from infra.constructs.table_access import grant_table
 from infra.stacks.foundation_stack import JOB_TEMP_PREFIX, FoundationStack
 from infra.stacks.platform_stack import PlatformStack
@@ -85,12 +86,6 @@ GLUE_TRANSIENT = (
     "Glue.InternalServiceException",
     "Glue.OperationTimeoutException",
 )
-ALERT_TRANSIENT = ("States.TaskFailed",)
-RETRY_INTERVAL = Duration.seconds(5)
-RETRY_BACKOFF = 2.0
-RETRY_ATTEMPTS = 4
-RETRY_MAX_DELAY = Duration.minutes(1)
-FAILURE_PATH = "$.failure"  # {Error, Cause}: what a Catch caught
 # The zip for --extra-py-files holds the glue_jobs package at its root, nothing else.
 _PACKAGE_ONLY = ["/*", "!/glue_jobs/", "__pycache__/"]
 GLUE_2_EOL_WARNING = (
@@ -788,7 +783,14 @@ class CustomerDomainStack(PlatformStack):
         return steps
 
     def _pipeline_definition(self, alerts: sns.ITopic, steps: PlatformFunction) -> sfn.IChainable:
-        failed = self._pipeline_failure_path(alerts)
+        failed = alert_then_fail(
+            self,
+            topic=alerts,
+            subject="Customer matching pipeline failed",
+            message="Customer matching pipeline run {} failed with {}: {}",
+            fail_id="PipelineFailed",
+            error="MatchingPipelineFailed",
+        )
 
         def step(construct_id: str, payload: dict[str, object], result_path: str) -> tasks.LambdaInvoke:
             task = tasks.LambdaInvoke(
@@ -799,16 +801,7 @@ class CustomerDomainStack(PlatformStack):
                 result_selector={"value": sfn.JsonPath.object_at("$.Payload")},
                 result_path=result_path,
             )
-            task.add_retry(
-                errors=list(PIPELINE_TRANSIENT),
-                interval=RETRY_INTERVAL,
-                backoff_rate=RETRY_BACKOFF,
-                max_attempts=RETRY_ATTEMPTS,
-                max_delay=RETRY_MAX_DELAY,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
-            task.add_catch(failed, errors=[sfn.Errors.ALL], result_path=FAILURE_PATH)
-            return task
+            return guard(task, PIPELINE_TRANSIENT, failed)
 
         claim = step(
             "ClaimTheRun",
@@ -826,15 +819,7 @@ class CustomerDomainStack(PlatformStack):
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             result_path=sfn.JsonPath.DISCARD,
         )
-        prepare.add_retry(
-            errors=list(GLUE_TRANSIENT),
-            interval=RETRY_INTERVAL,
-            backoff_rate=RETRY_BACKOFF,
-            max_attempts=RETRY_ATTEMPTS,
-            max_delay=RETRY_MAX_DELAY,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        prepare.add_catch(failed, errors=[sfn.Errors.ALL], result_path=FAILURE_PATH)
+        guard(prepare, GLUE_TRANSIENT, failed)
         start = step("StartMatchingJob", {"step": pipeline_constants.START}, "$.job")
         wait = sfn.Wait(self, "WaitForMatchingJob", time=sfn.WaitTime.seconds_path("$.job.value.wait_seconds"))
         poll = step(
@@ -875,45 +860,6 @@ class CustomerDomainStack(PlatformStack):
             .when(sfn.Condition.boolean_equals("$.claim.value.proceed", True), prepare)
             .otherwise(nothing_to_do)
         )
-
-    def _pipeline_failure_path(self, alerts: sns.ITopic) -> sfn.IChainable:
-        """Alert the platform team with the error, then fail the execution (whose failure alarm fires too)."""
-        failed = sfn.Fail(
-            self,
-            "PipelineFailed",
-            error="MatchingPipelineFailed",
-            cause_path=sfn.JsonPath.format(
-                "{}: {}",
-                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
-                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
-            ),
-        )
-        alert = tasks.SnsPublish(
-            self,
-            "AlertPlatformTeam",
-            topic=alerts,
-            subject="Customer matching pipeline failed",
-            message=sfn.TaskInput.from_text(
-                sfn.JsonPath.format(
-                    "Customer matching pipeline run {} failed with {}: {}",
-                    sfn.JsonPath.execution_name,
-                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
-                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
-                )
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        alert.add_retry(
-            errors=list(ALERT_TRANSIENT),
-            interval=RETRY_INTERVAL,
-            backoff_rate=RETRY_BACKOFF,
-            max_attempts=RETRY_ATTEMPTS,
-            max_delay=RETRY_MAX_DELAY,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        # An alert that cannot be sent still ends the run in Fail, whose alarm reaches the same topic.
-        alert.add_catch(failed, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
-        return alert.next(failed)
 
     def _pipeline_schedule(self, pipeline: sfn.StateMachine) -> None:
         role = iam.Role(

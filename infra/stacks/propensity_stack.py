@@ -33,7 +33,6 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
@@ -45,6 +44,7 @@ from infra.constructs.lake_access import grant_prefix_read, grant_prefix_read_wr
 from infra.constructs.log_group import encrypted_log_group
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.source_bundle import deterministic_tar_gz
+from infra.constructs.state_machine_failures import FAILURE_PATH, alert_then_fail, guard
 from infra.stacks.foundation_stack import FoundationStack
 from infra.stacks.platform_stack import PlatformStack
 from model_cleanup import constants as cleanup
@@ -86,14 +86,7 @@ LAMBDA_TRANSIENT = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
-# Publishing the alert: any failure of the publish call is worth another try (a duplicate alert is harmless).
-ALERT_TRANSIENT = ("States.TaskFailed",)
-RETRY_INTERVAL = Duration.seconds(5)
-RETRY_BACKOFF = 2.0
-RETRY_ATTEMPTS = 4  # 5 s, 10 s, 20 s, 40 s at most (full jitter draws each wait between 0 and that)
-RETRY_MAX_DELAY = Duration.minutes(1)
 FAILED_ERROR = "RetrainingFailed"  # the error of every failed run; its cause starts with what went wrong
-FAILURE_PATH = "$.failure"  # {Error, Cause}: what the Catch caught, or what the gate or the endpoint said
 
 
 def xgboost_image(region: str, version: str) -> str:
@@ -340,20 +333,17 @@ class PropensityStack(PlatformStack):
         run = sfn.JsonPath.execution_name
         name = sfn.JsonPath.format(f"{cleanup.ARTEFACT_PREFIX}{{}}", run)
         work = foundation.curated.url(WORK_PREFIX)
-        failed = self._failure_path(foundation.alert_topic_for(self))
+        failed = alert_then_fail(
+            self,
+            topic=foundation.alert_topic_for(self),
+            subject="Propensity retraining failed",
+            message=f"Propensity retraining {self.pipeline_name} run {{}} failed with {{}}: {{}}",
+            fail_id="RunFailed",
+            error=FAILED_ERROR,
+        )
 
         def guarded(task: sfn.TaskStateBase, transient: tuple[str, ...]) -> sfn.TaskStateBase:
-            """Retry the transient errors with backoff and jitter; anything else (or still failing) fails the run."""
-            task.add_retry(
-                errors=list(transient),
-                interval=RETRY_INTERVAL,
-                backoff_rate=RETRY_BACKOFF,
-                max_attempts=RETRY_ATTEMPTS,
-                max_delay=RETRY_MAX_DELAY,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
-            task.add_catch(failed, errors=[sfn.Errors.ALL], result_path=FAILURE_PATH)
-            return task
+            return guard(task, transient, failed)
 
         def failure(construct_id: str, error: str, cause: str) -> sfn.Pass:
             return sfn.Pass(self, construct_id, parameters={"Error": error, "Cause": cause}, result_path=FAILURE_PATH)
@@ -578,47 +568,6 @@ class PropensityStack(PlatformStack):
             .otherwise(below)
         )
         return prepare.next(train).next(gate)
-
-    def _failure_path(self, alert_topic: sns.ITopic) -> sfn.IChainable:
-        """Alert the platform team with the error, then fail the execution (whose failure alarm fires too)."""
-        # One error name for every failure (an ErrorPath could resolve to a name Step Functions reserves,
-        # States.*); the cause says which error, and why.
-        failed = sfn.Fail(
-            self,
-            "RunFailed",
-            error=FAILED_ERROR,
-            cause_path=sfn.JsonPath.format(
-                "{}: {}",
-                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
-                sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
-            ),
-        )
-        alert = tasks.SnsPublish(
-            self,
-            "AlertPlatformTeam",
-            topic=alert_topic,
-            subject="Propensity retraining failed",
-            message=sfn.TaskInput.from_text(
-                sfn.JsonPath.format(
-                    f"Propensity retraining {self.pipeline_name} run {{}} failed with {{}}: {{}}",
-                    sfn.JsonPath.execution_name,
-                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Error"),
-                    sfn.JsonPath.string_at(f"{FAILURE_PATH}.Cause"),
-                )
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        alert.add_retry(
-            errors=list(ALERT_TRANSIENT),
-            interval=RETRY_INTERVAL,
-            backoff_rate=RETRY_BACKOFF,
-            max_attempts=RETRY_ATTEMPTS,
-            max_delay=RETRY_MAX_DELAY,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        # An alert that cannot be sent still ends the run in Fail, whose alarm reaches the same topic.
-        alert.add_catch(failed, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
-        return alert.next(failed)
 
     def _schedule(self, expression: str) -> None:
         role = iam.Role(

@@ -27,11 +27,10 @@ from statelint.config import Config as LintConfig
 from statelint.linter import Linter
 from statelint.problem import ProblemType
 
+from infra.constructs.state_machine_failures import ALERT_TRANSIENT, RETRY_ATTEMPTS
 from infra.stacks.propensity_stack import (
-    ALERT_TRANSIENT,
     GLUE_TRANSIENT,
     LAMBDA_TRANSIENT,
-    RETRY_ATTEMPTS,
     SAGEMAKER_JOB_TRANSIENT,
     SAGEMAKER_SDK_TRANSIENT,
 )
