@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 from sandbox.events import api_gateway_event
 
 if TYPE_CHECKING:  # the platform imports moto and boto3: only `serve` itself needs them, not `omni --help`

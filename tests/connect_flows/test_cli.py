@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import infra.cli
-from connect_flows import cli
+import omni_cli.main
 from connect_flows.manifest import load_manifest
 from connect_flows.render import render
 from connect_flows.resources import ResourceMap
+from omni_cli import flows as cli
 
 MANIFEST = load_manifest()
 INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
@@ -101,11 +101,11 @@ def connect(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
 
 
 def test_omni_lists_the_flows_commands() -> None:
-    assert "connect_flows.cli" in infra.cli.SUBCOMMAND_MODULES
+    assert "omni_cli.flows" in omni_cli.main.SUBCOMMAND_MODULES
 
 
 def omni(*argv: str) -> int:
-    return infra.cli.main(list(argv))
+    return omni_cli.main.main(list(argv))
 
 
 def compact(document: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import infra.cli
+import omni_cli.main
 from connect_flows.action_rules import ACTION_RULES
 from connect_flows.documents import FlowFileError, read_flow_file
 from connect_flows.simulate import Contact, EndReason, Simulator
@@ -85,11 +85,11 @@ def test_validate_on_the_command_line_takes_a_type_and_passes_the_valid_exports(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     wrapped = [str(EXPORTS / name) for name in VALID if INDEX[name]["type"] is None]
-    assert infra.cli.main(["flows", "validate", "--rendered", *wrapped]) == 0
+    assert omni_cli.main.main(["flows", "validate", "--rendered", *wrapped]) == 0
     assert f"{len(wrapped)} flows: 0 errors" in capsys.readouterr().err
     queue = str(EXPORTS / "statewise-customer-queue.json")
-    assert infra.cli.main(["flows", "validate", "--rendered", "--type", "CUSTOMER_QUEUE", queue]) == 0
-    assert infra.cli.main(["flows", "validate", "--rendered", "--type", "AGENT_WHISPER", queue]) == 1
+    assert omni_cli.main.main(["flows", "validate", "--rendered", "--type", "CUSTOMER_QUEUE", queue]) == 0
+    assert omni_cli.main.main(["flows", "validate", "--rendered", "--type", "AGENT_WHISPER", queue]) == 1
 
 
 LOADABLE = sorted(name for name in INDEX if name != "snippets-email-agent-whisper-legacy.json")
@@ -113,7 +113,7 @@ def test_the_simulator_walks_every_export_from_its_start_action(name: str) -> No
 def test_simulate_on_the_command_line_takes_any_export_file_without_a_traceback(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = infra.cli.main(["flows", "simulate", str(EXPORTS / name), "--phone", "+447700900123"])
+    code = omni_cli.main.main(["flows", "simulate", str(EXPORTS / name), "--phone", "+447700900123"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     if name in LOADABLE:

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from botocore.stub import Stubber
 
-from glue_jobs import mdm_cli
 from glue_jobs.label_file import RECORD_COLUMNS
-from infra import cli
+from omni_cli import main as cli
+from omni_cli import mdm as mdm_cli
 
 
 def test_omni_lists_the_mdm_commands() -> None:
-    assert "glue_jobs.mdm_cli" in cli.SUBCOMMAND_MODULES
+    assert "omni_cli.mdm" in cli.SUBCOMMAND_MODULES
 
 
 def test_given_generate_then_dedupe_when_run_then_outputs_and_progress(

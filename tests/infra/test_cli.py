@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.cli import build_parser, main
+from omni_cli.main import build_parser, main
 
 
 def test_every_subcommand_is_wired() -> None:

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.cli import CliError
-from propensity import cli
+from omni_cli import propensity as cli
+from omni_cli.main import CliError
 
 from .conftest import FAST, SAMPLE
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli import build_parser
+from omni_cli.main import build_parser
 from sandbox.context import Progress, Sizes
 from sandbox.platform import Templates
 from sandbox.report import render_text, write_html

@@ -28,7 +28,7 @@ from glue_jobs.run_layout import manifest_key
 from glue_jobs.spark_publication import RunTarget
 from glue_jobs.splink_job import parse_options, run
 from glue_jobs.synthetic_customers import TRUTH_COLUMN, generate_customers
-from infra import cli
+from omni_cli import main as cli
 
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 # Fewer u pairs than production, as in the DuckDB tests: small data, and tests must take seconds.

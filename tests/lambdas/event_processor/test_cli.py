@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from event_processor import cli
-from infra.cli import CliError
+from omni_cli import events as cli
+from omni_cli.main import CliError
 
 from ..conftest import REGION
 from .conftest import event_dict

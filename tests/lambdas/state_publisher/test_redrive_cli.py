@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from infra.cli import main
+from omni_cli.main import main
+from omni_cli.state import environment_targets
 from omni_domain.constants import ENV_CUSTOMER_TABLE, ENV_IDEMPOTENCY_TABLE
-from state_publisher.cli import environment_targets
 
 from ..conftest import REGION, TABLES
 from .conftest import BUS, World, cart, live_state, profile, state_item

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 
 MAX_KEEP = 100
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 
 DEFAULT_ENV = "dev"
 FLOW_KINDS = (

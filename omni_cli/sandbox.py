@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 
 DEFAULT_CUSTOMERS = 3000
 DEFAULT_JOURNEYS = 2000

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 
 if TYPE_CHECKING:
     import pandas as pd

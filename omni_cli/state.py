@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 from omni_domain.constants import EVENT_BUS_SUFFIX, STATE_CHANGES_IDEMPOTENCY_SUFFIX
 
 DEFAULT_MAX_MESSAGES = 100

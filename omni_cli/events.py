@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.cli import CliError
+from omni_cli.main import CliError
 
 MAX_REPORTED_PROBLEMS = 20
 

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infra.cli import CliError
 from infra.config import DEFAULT_ENV, ConfigError, PlatformConfig, config_for, read_cdk_json_context
 from infra.errors import PlatformDefinitionError
 from infra.stages import Stage
+from omni_cli.main import CliError
 
 
 def register(subparsers: Any) -> None:

@@ -1,8 +1,7 @@
-"""The `omni` command line: wires the subcommands, each of which lives next to the
-code it operates on and exposes `register(subparsers)`.
+"""`omni`: the parser of every subcommand, and the one place a user-facing error becomes exit code 2.
 
-Subcommand modules import their heavy dependencies inside their handlers, so
-`omni --help` stays fast.
+Each subcommand module of this package exposes `register(subparsers)` and
+imports its heavy dependencies inside its handlers, so `omni --help` stays fast.
 """
 
 from __future__ import annotations
@@ -15,13 +14,13 @@ from collections.abc import Sequence
 # Each module defines `register(subparsers) -> None`, adding its parser with
 # `set_defaults(func=handler)`; the handler returns an exit code.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "infra.stages_cli",
-    "connect_flows.cli",
-    "glue_jobs.mdm_cli",
-    "propensity.cli",
-    "event_processor.cli",
-    "state_publisher.cli",
-    "sandbox.cli",
+    "omni_cli.stages",
+    "omni_cli.flows",
+    "omni_cli.mdm",
+    "omni_cli.propensity",
+    "omni_cli.events",
+    "omni_cli.state",
+    "omni_cli.sandbox",
 )
 
 
