@@ -118,14 +118,8 @@ def _redrive(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from state_publisher import dependencies
-    from state_publisher.redrive import (
-        DynamoDBStreamReader,
-        MessageResult,
-        RedriveStoppedError,
-        SqsFailureQueue,
-        publish_through,
-        redrive,
-    )
+    from state_publisher.redrive import MessageResult, RedriveStoppedError, publish_through, redrive
+    from state_publisher.redrive_aws import DynamoDBStreamReader, SqsFailureQueue
 
     session = boto3.Session(region_name=where.region)
     settings = publisher_settings(where)

@@ -29,16 +29,18 @@ the stream, or whose publish failed, is kept in the queue and named in the
 report. Kept messages stay hidden until the run ends (so a later page does not
 take them again) and are then made visible again, as is any message the run did
 not reach when it stopped on an error.
+
+This module is the run; the on-failure record and the ports it works through are
+in `state_publisher.redrive_ports`, their SQS and DynamoDB Streams adapters in
+`state_publisher.redrive_aws`, and `omni state-changes redrive` (`omni_cli.state`)
+parses the arguments and wires them.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -48,24 +50,16 @@ from state_publisher.changes import state_change
 from state_publisher.decoding import InvalidStreamRecordError, decode_change
 from state_publisher.fanout import StateFanOut
 from state_publisher.processor import publish_batch
-
-# The error codes of GetShardIterator/GetRecords that mean the records are gone: trimmed after 24 hours, or the
-# shard itself deleted (a closed shard is removed once its records have all expired).
-GONE_ERROR_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
-# GetRecords' answer when the iterator is older than 15 minutes: transient, a fresh iterator reads on.
-EXPIRED_ITERATOR = "ExpiredIteratorException"
-
-
-class InvalidFailureRecordError(Exception):
-    """The message is not a DynamoDB stream on-failure record (no DDBStreamBatchInfo with its pointers)."""
-
-
-class QueueOperationError(Exception):
-    """A delete or a release the queue refused (the message stays as it was); `reason` names the error."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+from state_publisher.redrive_ports import (
+    FailedBatch,
+    FailureQueue,
+    InvalidFailureRecordError,
+    QueuedMessage,
+    QueueOperationError,
+    RecordsUnavailableError,
+    StreamReader,
+    failed_batch,
+)
 
 
 class RedriveStoppedError(Exception):
@@ -75,108 +69,6 @@ class RedriveStoppedError(Exception):
         super().__init__(str(cause))
         self.cause = cause
         self.results = results
-
-
-class RecordsUnavailableError(Exception):
-    """The stream no longer holds every record of the batch (older than 24 hours, or its shard deleted)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class FailedBatch:
-    """Where a batch the stream mapping gave up on lies in the stream (the DDBStreamBatchInfo of the message)."""
-
-    stream_arn: str
-    shard_id: str
-    start_sequence: str
-    end_sequence: str
-    batch_size: int
-    condition: str  # RetryAttemptsExhausted, RecordAgeExceeded, ...
-    first_arrival: str | None
-
-    @property
-    def shard(self) -> tuple[str, str]:
-        return self.stream_arn, self.shard_id
-
-
-def failed_batch(body: str) -> FailedBatch:
-    """The batch an on-failure message points at; InvalidFailureRecordError naming what is missing."""
-    try:
-        record = json.loads(body)
-    except ValueError:
-        raise InvalidFailureRecordError("the body is not JSON") from None
-    info = record.get("DDBStreamBatchInfo") if isinstance(record, dict) else None
-    if not isinstance(info, dict):
-        raise InvalidFailureRecordError("no DDBStreamBatchInfo (not a DynamoDB stream on-failure record)")
-    fields = ("streamArn", "shardId", "startSequenceNumber", "endSequenceNumber")
-    missing = [name for name in fields if not isinstance(info.get(name), str) or not info[name]]
-    if missing:
-        raise InvalidFailureRecordError(f"DDBStreamBatchInfo lacks {', '.join(missing)}")
-    start, end = info["startSequenceNumber"], info["endSequenceNumber"]
-    if not (start.isdigit() and end.isdigit()) or int(start) > int(end):
-        raise InvalidFailureRecordError(f"sequence numbers {start}..{end} are not an ascending range of digits")
-    context = record.get("requestContext")
-    return FailedBatch(
-        stream_arn=info["streamArn"],
-        shard_id=info["shardId"],
-        start_sequence=start,
-        end_sequence=end,
-        batch_size=int(info.get("batchSize") or 0),
-        condition=str(context.get("condition", "unknown")) if isinstance(context, dict) else "unknown",
-        first_arrival=info.get("approximateArrivalOfFirstRecord"),
-    )
-
-
-def lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record (as boto3 returns it) in the shape Lambda delivers it: epoch-second creation time,
-    binary values in base64, the stream's ARN as eventSourceARN. The eventID is kept: it is the change_id and
-    the idempotency key, so a change published before is recognised."""
-    dynamodb = {name: _json_value(value) for name, value in raw["dynamodb"].items()}
-    created = raw["dynamodb"].get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-    record = {name: _json_value(value) for name, value in raw.items() if name != "dynamodb"}
-    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode()
-    if isinstance(value, Mapping):
-        return {name: _json_value(item) for name, item in value.items()}
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedMessage:
-    message_id: str
-    receipt_handle: str
-    body: str
-
-
-class FailureQueue(Protocol):
-    def receive(self, limit: int) -> list[QueuedMessage]:
-        """Up to `limit` messages (at most 10), hidden from other readers for a while."""
-        ...
-
-    def delete(self, message: QueuedMessage) -> None:
-        """Delete the message (by its receipt handle); QueueOperationError when refused."""
-        ...
-
-    def release(self, message: QueuedMessage) -> None:
-        """Make a kept message visible again at once; QueueOperationError when refused."""
-        ...
-
-
-class StreamReader(Protocol):
-    def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
-        """The batch's records in Lambda's event shape, in stream order. Raises RecordsUnavailableError."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,117 +327,3 @@ def _changes(records: list[dict[str, Any]]) -> int:
         except InvalidStreamRecordError:
             count += 1
     return count
-
-
-class SqsFailureQueue:
-    """The on-failure queue. A received page stays hidden for `visibility_seconds`, ample for working through
-    at most 10 batches; kept messages are hidden again whenever a later page brings them back, and made visible
-    again at the end."""
-
-    def __init__(self, client: Any, url: str, *, wait_seconds: int = 1, visibility_seconds: int = 300) -> None:
-        self._client = client
-        self._url = url
-        self._wait = wait_seconds
-        self._visibility = visibility_seconds
-
-    def receive(self, limit: int) -> list[QueuedMessage]:
-        answer = self._client.receive_message(
-            QueueUrl=self._url,
-            MaxNumberOfMessages=limit,
-            WaitTimeSeconds=self._wait,
-            VisibilityTimeout=self._visibility,
-        )
-        return [
-            QueuedMessage(message["MessageId"], message["ReceiptHandle"], message["Body"])
-            for message in answer.get("Messages", [])
-        ]
-
-    def delete(self, message: QueuedMessage) -> None:
-        try:
-            self._client.delete_message(QueueUrl=self._url, ReceiptHandle=message.receipt_handle)
-        except (ClientError, BotoCoreError) as error:
-            raise QueueOperationError(_error_code(error)) from error
-
-    def release(self, message: QueuedMessage) -> None:
-        try:
-            self._client.change_message_visibility(
-                QueueUrl=self._url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise QueueOperationError(_error_code(error)) from error
-
-
-def _error_code(error: ClientError | BotoCoreError) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or type(error).__name__)
-    return type(error).__name__
-
-
-class DynamoDBStreamReader:
-    """Reads a batch back from the stream: an iterator AT its first sequence number, pages until past its last.
-
-    GetRecords may answer empty pages before it reaches records (and always at an open shard's tip), so
-    `max_empty_pages` in a row end the read; a read that never reaches the batch's last record, or does not
-    start at its first, is incomplete and reported as such rather than published in part. An iterator expires
-    15 minutes after GetShardIterator (ExpiredIteratorException): the records are still there, so a fresh one
-    is taken where the read had got to, up to `max_iterator_renewals` times.
-    """
-
-    def __init__(
-        self, client: Any, *, page_size: int = 1000, max_empty_pages: int = 5, max_iterator_renewals: int = 3
-    ) -> None:
-        self._client = client
-        self._page_size = page_size
-        self._max_empty_pages = max_empty_pages
-        self._max_renewals = max_iterator_renewals
-
-    def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
-        try:
-            return self._read(batch)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code in GONE_ERROR_CODES:
-                raise RecordsUnavailableError(code) from None
-            raise
-
-    def _iterator(self, batch: FailedBatch, after: str | None) -> str | None:
-        """At the batch's first record, or just after the last record read."""
-        where = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
-            if after is not None
-            else {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": batch.start_sequence}
-        )
-        answer = self._client.get_shard_iterator(StreamArn=batch.stream_arn, ShardId=batch.shard_id, **where)
-        return cast("str | None", answer.get("ShardIterator"))
-
-    def _read(self, batch: FailedBatch) -> list[dict[str, Any]]:
-        iterator = self._iterator(batch, None)
-        start, end = int(batch.start_sequence), int(batch.end_sequence)
-        records: list[dict[str, Any]] = []
-        empty_pages, renewals = 0, 0
-        while iterator and empty_pages < self._max_empty_pages:
-            try:
-                page = self._client.get_records(ShardIterator=iterator, Limit=self._page_size)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != EXPIRED_ITERATOR or renewals >= self._max_renewals:
-                    raise
-                renewals += 1
-                last = records[-1]["dynamodb"]["SequenceNumber"] if records else None
-                iterator = self._iterator(batch, last)
-                continue
-            for raw in page.get("Records", []):
-                sequence = int(raw["dynamodb"]["SequenceNumber"])
-                if sequence > end:
-                    return _complete(records, start)
-                records.append(lambda_record(raw, batch.stream_arn))
-                if sequence == end:
-                    return _complete(records, start)
-            empty_pages = 0 if page.get("Records") else empty_pages + 1
-            iterator = page.get("NextShardIterator")
-        raise RecordsUnavailableError("the stream ended before the batch's last record")
-
-
-def _complete(records: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
-    if not records or int(records[0]["dynamodb"]["SequenceNumber"]) != start:
-        raise RecordsUnavailableError("the batch's first record is no longer in the stream")
-    return records

@@ -11,17 +11,15 @@ from botocore.exceptions import ClientError
 
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.memory import InMemoryIdempotencyStore, RecordingPublisher
-from state_publisher.redrive import (
-    DynamoDBStreamReader,
+from state_publisher.redrive import RedriveStoppedError, publish_through, redrive
+from state_publisher.redrive_aws import DynamoDBStreamReader
+from state_publisher.redrive_ports import (
     FailedBatch,
     InvalidFailureRecordError,
     QueuedMessage,
     QueueOperationError,
     RecordsUnavailableError,
-    RedriveStoppedError,
     failed_batch,
-    publish_through,
-    redrive,
 )
 
 from .conftest import cart, live_state, profile, sequence_of, state_item, stream_record
