@@ -4,6 +4,11 @@
 (falling back to the rules alone when it cannot have one), evaluates the pure
 rules and records the decision for audit. The audit record holds the customer
 id and derived facts only: no name, contact detail, address or date of birth.
+
+A model score comes with its top contributions (what moved it, in log-odds):
+the decision carries them, says them in plain words after the rules' reasons
+(`eligibility.explanations`), and the audit record keeps them with the model
+version that produced the score.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from eligibility.attributes import PROPENSITY, Fact, customer_facts, model_features
+from eligibility.explanations import explain
 from eligibility.rule_sets import RuleSet, RuleSetDocument, check_rule_set
 from eligibility.rules import Target, evaluate, select
-from eligibility.scoring import FallbackReason, Scorer, ScoringUnavailable
+from eligibility.scoring import Contribution, FallbackReason, ModelScore, Scorer, ScoringUnavailable
 from omni_domain.errors import ConflictError, NotFoundError
 from omni_domain.models import LiveState
 from omni_domain.repositories import CustomerRepository
@@ -42,6 +48,11 @@ class EligibilityDecision(BaseModel):
     rule_set_version: str
     score: float | None = Field(description="the propensity score used; null when the model was unavailable")
     score_source: ScoreSource
+    contributions: list[Contribution] = Field(
+        default_factory=list,
+        description="what moved the score most, largest first (the model's top inputs, in log-odds); "
+        "empty when the rules decided alone or the model gave none",
+    )
     decision_id: str
     decided_at: datetime
 
@@ -57,6 +68,7 @@ class DecisionRecord(BaseModel):
     inputs: dict[str, Fact]
     fallback_reason: FallbackReason | None
     expires_at: int
+    model_version: str | None = None  # the model that scored; None when the rules decided alone
 
 
 @dataclass(frozen=True)
@@ -114,21 +126,25 @@ class EligibilityService:
             raise NotFoundError("no customer with this id", field="customer_id")
         now = self.clock()
         facts = customer_facts(view, now=now)
-        score: float | None
+        scored: ModelScore | None
         fallback: FallbackReason | None
         try:
-            score, fallback = self.scorer.score(model_features(facts, product=product)), None
+            scored, fallback = self.scorer.score(model_features(facts, product=product)), None
         except ScoringUnavailable as unavailable:
-            score, fallback = None, unavailable.reason
+            scored, fallback = None, unavailable.reason
+        score = scored.score if scored else None
+        contributions = list(scored.contributions) if scored else []
         evaluation = evaluate(rule_set.document, target, {**facts, PROPENSITY: score})
         decision = EligibilityDecision(
             customer_id=customer_id,
             eligible=evaluation.eligible,
             offers=list(evaluation.offers),
-            reasons=list(evaluation.reasons),
+            # The rules' reasons first (channels read the first one), then what moved the score.
+            reasons=[*evaluation.reasons, *explain(contributions)],
             rule_set_version=rule_set.version,
             score=score,
             score_source="model" if fallback is None else "fallback",
+            contributions=contributions,
             decision_id=f"{now.isoformat()}#{decision_id}",
             decided_at=now,
         )
@@ -139,6 +155,7 @@ class EligibilityService:
             inputs=facts,
             fallback_reason=fallback,
             expires_at=int((now + timedelta(days=self.retention_days)).timestamp()),
+            model_version=scored.model_version if scored else None,
         )
         self.decisions.record(record)
         return record, view.live_state

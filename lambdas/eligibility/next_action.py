@@ -25,7 +25,10 @@ the channel asked about when one is given, on any channel otherwise. A
 marketing action skipped for want of consent is named in the reasons.
 
 The script is one short sentence for the agent: it names the action and at most
-an offer code, never a name, contact detail, address or date of birth.
+an offer code, never a name, contact detail, address or date of birth. With
+`make_offer`, when the model's score came with contributions, the script adds
+the top one that raised it ("Likely to take it: 3 purchases.", age left out) so
+the agent whisper can say why, and the reasons say them all in plain words.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eligibility.attributes import Facts
 from eligibility.decisions import EligibilityDecision, ScoreSource
+from eligibility.explanations import explain, top_reason
 from omni_domain.models import Channel, JourneyStage, LiveState
 
 POLICY_VERSION: Final = "nba-2026-11-v1"
@@ -193,11 +197,17 @@ def next_best_action(
     action, offer, reasons = choose(inputs)
     if inputs.score is None:
         reasons.append("no propensity score: the rules decided alone")
+    script = _SCRIPTS[action].format(offer=offer or "")
+    if action == "make_offer":
+        reasons.extend(explain(decision.contributions))
+        why = top_reason(decision.contributions)
+        if why is not None:
+            script = f"{script} Likely to take it: {why}."
     return NextBestAction(
         customer_id=decision.customer_id,
         action=action,
         offer_code=offer,
-        script=_SCRIPTS[action].format(offer=offer or "")[:MAX_SCRIPT_LENGTH],
+        script=script[:MAX_SCRIPT_LENGTH],
         reasons=reasons,
         inputs=inputs,
         policy_version=POLICY_VERSION,

@@ -87,6 +87,35 @@ def test_every_decision_is_recorded_with_its_inputs_and_an_expiry_but_no_persona
         assert personal not in stored
 
 
+def test_a_decision_carries_the_models_contributions_in_plain_words_and_the_audit_keeps_them(
+    invoke: Invoke, aws: Any
+) -> None:
+    activate(invoke)
+    answer = {
+        "scores": [0.42],
+        "model_version": "xgb-0011223344556677",
+        "contributions": [
+            [
+                {"feature": "spend_365d", "value": 820.0, "contribution": 0.61},
+                {"feature": "complaints", "value": 1.0, "contribution": -0.35},
+                {"feature": "tenure_days", "value": 800.0, "contribution": 0.12},
+            ]
+        ],
+    }
+    queue_scores(json.dumps(answer))
+    body = decide(invoke)
+    assert body["contributions"] == answer["contributions"][0]
+    assert body["reasons"][-2:] == [
+        "likely to take the offer: spent 820 in the last year, tenure 2 years",
+        "less likely to take the offer: 1 complaint",
+    ]
+    [record] = decisions_of(aws)
+    assert record["model_version"] == {"S": "xgb-0011223344556677"}
+    assert record["contributions"]["L"][0] == {
+        "M": {"feature": {"S": "spend_365d"}, "value": {"N": "820.0"}, "contribution": {"N": "0.61"}}
+    }
+
+
 def test_an_idempotent_retry_gets_the_first_decision_and_records_one(invoke: Invoke, aws: Any) -> None:
     activate(invoke)
     queue_scores(0.3, 0.9)

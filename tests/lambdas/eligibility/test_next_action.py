@@ -19,6 +19,7 @@ from eligibility.next_action import (
     NextBestAction,
     next_best_action,
 )
+from eligibility.scoring import Contribution
 from omni_domain.models import (
     Address,
     CartState,
@@ -128,6 +129,29 @@ def test_given_an_eligible_customer_with_consent_then_the_best_offer_is_made() -
     assert (result.action, result.offer_code) == ("make_offer", "BB-LOYAL-20")
     assert result.script == "Eligible for offer BB-LOYAL-20: mention it once their request is handled."
     assert result.reasons == ["make_offer: eligible for an offer (BB-LOYAL-20)"]
+
+
+def test_an_offer_with_the_models_contributions_tells_the_agent_the_top_reason_without_the_age() -> None:
+    explained = decision().model_copy(
+        update={
+            "contributions": [
+                Contribution(feature="age_years", value=41.0, contribution=0.8),
+                Contribution(feature="purchases", value=3.0, contribution=0.5),
+                Contribution(feature="complaints", value=1.0, contribution=-0.2),
+            ]
+        }
+    )
+    result = nba(view(), explained, channel="contact_centre")
+    assert result.script == (
+        "Eligible for offer BB-LOYAL-20: mention it once their request is handled. Likely to take it: 3 purchases."
+    )
+    assert result.reasons == [
+        "make_offer: eligible for an offer (BB-LOYAL-20)",
+        "likely to take the offer: aged 41, 3 purchases",
+        "less likely to take the offer: 1 complaint",
+    ]
+    # Another action does not talk about the offer's score.
+    assert nba(view(stage="at_risk"), explained).script.startswith("At risk of leaving")
     assert (result.inputs.score, result.inputs.score_source) == (0.4, "model")
     assert (result.policy_version, result.decision_id) == (POLICY_VERSION, f"{NOW.isoformat()}#req-1")
 

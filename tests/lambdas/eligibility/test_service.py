@@ -17,7 +17,15 @@ from eligibility.decisions import EligibilityService, NoActiveRuleSetError
 from eligibility.memory import InMemoryDecisionLog, InMemoryRuleSetStore
 from eligibility.rule_sets import RuleSet, RuleSetDocument
 from eligibility.rules import Target
-from eligibility.scoring import NoModel, SageMakerScorer, ScoringUnavailable, runtime_config
+from eligibility.scoring import (
+    Contribution,
+    ModelScore,
+    NoModel,
+    SageMakerScorer,
+    ScoringUnavailable,
+    first_answer,
+    runtime_config,
+)
 from omni_domain.errors import ConflictError, NotFoundError
 from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import CustomerProfile, LiveState, ProfileAttributes, RollingSpend
@@ -40,15 +48,16 @@ RULES = RuleSetDocument.model_validate(
 
 
 class FixedScorer:
-    def __init__(self, score: float | None) -> None:
+    def __init__(self, score: float | None, contributions: tuple[Contribution, ...] = ()) -> None:
         self.score_value = score
+        self.contributions = contributions
         self.calls: list[dict[str, Any]] = []
 
-    def score(self, features: Any) -> float:
+    def score(self, features: Any) -> ModelScore:
         self.calls.append(dict(features))
         if self.score_value is None:
             raise ScoringUnavailable("timeout")
-        return self.score_value
+        return ModelScore(self.score_value, self.contributions, "xgb-0123456789abcdef")
 
 
 def service(scorer: Any) -> tuple[EligibilityService, InMemoryDecisionLog]:
@@ -174,4 +183,70 @@ def test_the_payload_is_json_of_the_raw_attributes() -> None:
                 "Body": json.dumps({"product": "x", "spend_30d": 1.5}),
             },
         )
-        assert SageMakerScorer(client, "omni-propensity").score({"product": "x", "spend_30d": 1.5}) == 0.25
+        assert SageMakerScorer(client, "omni-propensity").score({"product": "x", "spend_30d": 1.5}).score == 0.25
+
+
+CONTRIBUTIONS = (
+    Contribution(feature="purchases", value=3.0, contribution=0.9),
+    Contribution(feature="complaints", value=2.0, contribution=-0.4),
+    Contribution(feature="tenure_days", value=1500.0, contribution=0.3),
+)
+
+
+def test_a_score_with_contributions_is_explained_in_the_reasons_and_kept_for_audit() -> None:
+    eligibility, log = service(FixedScorer(0.6, CONTRIBUTIONS))
+    record = eligibility.decide("gc-1", Target(product="broadband"), decision_id="r1")
+    decision = record.decision
+    assert decision.contributions == list(CONTRIBUTIONS)
+    # The rules' reason stays first; what moved the score follows, raised then lowered.
+    assert decision.reasons == [
+        "A: all 2 conditions met",
+        "likely to take the offer: 3 purchases, tenure 4 years",
+        "less likely to take the offer: 2 complaints",
+    ]
+    assert log.records[0].model_version == "xgb-0123456789abcdef"
+
+
+def test_without_contributions_the_decision_is_as_before() -> None:
+    eligibility, _ = service(FixedScorer(0.6))
+    decision = eligibility.decide("gc-1", Target(product="broadband"), decision_id="r1").decision
+    assert (decision.contributions, decision.reasons) == ([], ["A: all 2 conditions met"])
+
+
+def test_the_endpoint_answer_of_the_contract_is_read_with_its_contributions_largest_first() -> None:
+    body = json.dumps(
+        {
+            "scores": [0.31],
+            "model_version": "xgb-00ff00ff00ff00ff",
+            "contributions": [
+                [
+                    {"feature": "tenure_days", "value": 1500, "contribution": 0.2},
+                    {"feature": "cart_status", "value": None, "contribution": -0.7},
+                    {"feature": "preferred_channel", "value": "web", "contribution": 0.1},
+                ]
+            ],
+        }
+    ).encode()
+    answer = first_answer(body)
+    assert (answer.score, answer.model_version) == (0.31, "xgb-00ff00ff00ff00ff")
+    assert [(c.feature, c.value, c.contribution) for c in answer.contributions] == [
+        ("cart_status", None, -0.7),
+        ("tenure_days", 1500.0, 0.2),
+        ("preferred_channel", "web", 0.1),
+    ]
+
+
+@pytest.mark.parametrize(
+    "contributions",
+    [
+        "nope",
+        [],
+        [[{"feature": "x"}]],
+        [[{"feature": "x", "value": 1, "contribution": "NaN"}]],
+        [[{"feature": "", "value": 1, "contribution": 0.1}]],
+        [[{"feature": "x", "value": [1], "contribution": 0.1}]],
+    ],
+)
+def test_malformed_contributions_cost_the_explanation_never_the_score(contributions: Any) -> None:
+    answer = first_answer(json.dumps({"scores": [0.4], "contributions": contributions}).encode())
+    assert (answer.score, answer.contributions, answer.model_version) == (0.4, (), None)

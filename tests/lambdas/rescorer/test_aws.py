@@ -231,6 +231,19 @@ def test_an_answer_without_a_usable_version_is_still_the_models_score_marked_unv
     assert model_scores(json.dumps(answer).encode(), expected=1) == ModelScores((0.4,), UNVERSIONED_MODEL)
 
 
+def test_an_answer_with_contributions_per_customer_is_read_for_its_scores_and_version() -> None:
+    # The endpoint's answer with explanations: one list of top contributions per scored object, in order.
+    answer = {
+        "scores": [0.25, 0.75],
+        "model_version": "xgb-0123456789abcdef",
+        "contributions": [
+            [{"feature": "purchases", "value": 3, "contribution": 0.9}],
+            [{"feature": "cart_status", "value": None, "contribution": -0.4}],
+        ],
+    }
+    assert model_scores(json.dumps(answer).encode(), expected=2) == ModelScores((0.25, 0.75), "xgb-0123456789abcdef")
+
+
 def test_the_adapter_reads_exactly_what_the_inference_script_answers() -> None:
     body, content_type = output_fn(Prediction([0.1234567, 0.9], "xgb-0123456789abcdef"), "application/json")
     assert content_type == "application/json"
