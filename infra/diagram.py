@@ -15,7 +15,6 @@ regenerated. The output is deterministic (sorted, no timestamps, no hashes).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.capabilities import CAPABILITIES, Capability, capabilities_up_to
+from infra.assembly import CloudAssembly, Stack
+from infra.capabilities import CAPABILITIES, Capability, capabilities_deployed
 from infra.config import PlatformConfig
 from infra.stages import Stage
 
@@ -170,22 +170,10 @@ class Flow:
 
 
 @dataclass
-class StackTemplate:
-    name: str
-    template: dict[str, Any]
-    dependencies: tuple[str, ...] = ()
-
-    @property
-    def resources(self) -> dict[str, dict[str, Any]]:
-        resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
-        return resources
-
-
-@dataclass
 class Assembly:
     """The stacks of one cloud assembly, with what is needed to follow references between them."""
 
-    stacks: dict[str, StackTemplate]
+    stacks: dict[str, Stack]
     _names: list[tuple[str, str, str, str]] = field(default_factory=list)  # (flattened name, stack, logical id, type)
 
     def __post_init__(self) -> None:
@@ -203,19 +191,7 @@ class Assembly:
 
     @classmethod
     def read(cls, outdir: Path) -> Assembly:
-        manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-        stacks: dict[str, StackTemplate] = {}
-        names = {}
-        for artifact_id, artifact in manifest.get("artifacts", {}).items():
-            if artifact.get("type") == "aws:cloudformation:stack":
-                names[artifact_id] = artifact["properties"].get("stackName", artifact_id)
-        for artifact_id, artifact in manifest.get("artifacts", {}).items():
-            if artifact_id not in names:
-                continue
-            template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
-            dependencies = tuple(sorted(names[dep] for dep in artifact.get("dependencies", []) if dep in names))
-            stacks[names[artifact_id]] = StackTemplate(names[artifact_id], template, dependencies)
-        return cls(stacks)
+        return cls(CloudAssembly.read(outdir).stacks)
 
     # -- following references -------------------------------------------------------------
 
@@ -253,9 +229,9 @@ class Assembly:
         elif "Fn::GetStackOutput" in value:
             spec = value["Fn::GetStackOutput"]
             owner = self.stacks.get(spec.get("StackName"))
-            output = owner.template.get("Outputs", {}).get(spec.get("OutputName")) if owner else None
-            if owner and output is not None:
-                self._collect(output.get("Value"), owner.name, found, hint)
+            output = owner.outputs.get(spec.get("OutputName")) if owner else None
+            if output is not None:
+                self._collect(output.value, output.stack, found, hint)
         elif "Fn::ImportValue" in value:
             self._collect_export(value["Fn::ImportValue"], found, hint)
         elif "Fn::Join" in value:
@@ -271,10 +247,9 @@ class Assembly:
     def _collect_export(self, export: Any, found: list[tuple[str, str]], hint: frozenset[str]) -> None:
         wanted = _flatten(export)
         for stack in self.stacks.values():
-            for output in stack.template.get("Outputs", {}).values():
-                name = output.get("Export", {}).get("Name")
-                if name is not None and _flatten(name) == wanted:
-                    self._collect(output.get("Value"), stack.name, found, hint)
+            for output in stack.outputs.values():
+                if output.export_name is not None and _flatten(output.export_name) == wanted:
+                    self._collect(output.value, output.stack, found, hint)
 
     def _follow(self, stack: str, logical_id: str) -> tuple[str, str]:
         """Aliases and versions stand for their function."""
@@ -495,7 +470,7 @@ def _wrap(phrases: Sequence[str], width: int = 3) -> list[str]:
 
 
 def mermaid(assembly: Assembly, config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES) -> str:
-    capabilities = capabilities_up_to(config.maturity, table)
+    capabilities = capabilities_deployed(config, table)
     by_stack = {capability.stack_name(config): capability for capability in capabilities}
     lines = ["flowchart LR"]
     for stage in Stage:
@@ -554,7 +529,7 @@ def _endpoint_cell(endpoint: Endpoint, names: Mapping[str, str]) -> str:
 def architecture_markdown(
     assembly: Assembly, config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES
 ) -> str:
-    capabilities = capabilities_up_to(config.maturity, table)
+    capabilities = capabilities_deployed(config, table)
     names = {capability.stack_name(config): capability.name for capability in capabilities}
     lines = [
         "# Architecture",

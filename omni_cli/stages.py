@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -77,19 +76,13 @@ def _stages(args: argparse.Namespace) -> int:
 
 def summarise_assembly(outdir: Path) -> list[tuple[str, int, str]]:
     """(stack name, resource count, template file) for each stack in a cloud assembly."""
-    manifest_path = outdir / "manifest.json"
-    if not manifest_path.is_file():
-        raise CliError(f"{outdir}: no manifest.json; synthesize first (make synth)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    stacks = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template_file = artifact["properties"]["templateFile"]
-        template = json.loads((outdir / template_file).read_text(encoding="utf-8"))
-        stack_name = artifact["properties"].get("stackName", artifact_id)
-        stacks.append((stack_name, len(template.get("Resources", {})), template_file))
-    return sorted(stacks)
+    from infra.assembly import AssemblyError, CloudAssembly
+
+    try:
+        assembly = CloudAssembly.read(outdir)
+    except AssemblyError as error:
+        raise CliError(str(error)) from None
+    return sorted((stack.name, len(stack.resources), stack.template_file) for stack in assembly.stacks.values())
 
 
 def _assembly(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from infra.assembly import Stack
 from infra.capabilities import CAPABILITIES, capabilities_up_to
 from infra.config import config_for
 from infra.diagram import (
@@ -20,7 +21,6 @@ from infra.diagram import (
     REGENERATE_COMMAND,
     Assembly,
     Endpoint,
-    StackTemplate,
     data_flows,
     render,
     resource_summary,
@@ -69,7 +69,7 @@ def _template(resources: dict[str, Any], outputs: dict[str, Any] | None = None) 
 
 
 def test_references_are_followed_through_stack_outputs_names_and_aliases() -> None:
-    producer = StackTemplate(
+    producer = Stack(
         "p",
         _template(
             {
@@ -82,7 +82,7 @@ def test_references_are_followed_through_stack_outputs_names_and_aliases() -> No
             {"QueueArn": {"Value": {"Fn::GetAtt": ["QueueABCDEF12", "Arn"]}}},
         ),
     )
-    consumer = StackTemplate(
+    consumer = Stack(
         "c",
         _template(
             {
@@ -137,7 +137,7 @@ def test_cdk_helper_functions_and_plumbing_count_as_supporting() -> None:
 
 def test_a_name_shared_by_two_kinds_of_resource_is_settled_by_the_arn_or_the_variable_name() -> None:
     shared = "omni-customer-events"
-    owner = StackTemplate(
+    owner = Stack(
         "o",
         _template(
             {
@@ -146,7 +146,7 @@ def test_a_name_shared_by_two_kinds_of_resource_is_settled_by_the_arn_or_the_var
             }
         ),
     )
-    user = StackTemplate(
+    user = Stack(
         "u",
         _template(
             {
