@@ -11,7 +11,6 @@ import argparse
 import importlib
 import json
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -264,6 +263,7 @@ def _render(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
 
+    from connect_flows.deploy import TargetInstance, deploy_flow, deploy_module
     from connect_flows.validate import errors, validate_flow
 
     manifest = _manifest()
@@ -283,11 +283,11 @@ def _deploy(args: argparse.Namespace) -> int:
             return 1
         content = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         try:
-            target = _Instance(client, args.instance_id, existing, resolver)
+            target = TargetInstance(client, args.instance_id, existing, resolver)
             if key in manifest.modules:
-                _deploy_module(target, key, entry, content)
+                deployed = deploy_module(target, key, manifest.modules[key], content)
             else:
-                _deploy_flow(target, key, entry, content)
+                deployed = deploy_flow(target, key, manifest.flows[key], content)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code not in ("InvalidContactFlowException", "InvalidContactFlowModuleException"):
@@ -299,54 +299,10 @@ def _deploy(args: argparse.Namespace) -> int:
             for problem in error.response.get("problems", error.response.get("Problems", [])):
                 print(f"{entry.file}: {problem.get('message', problem)}", file=sys.stderr)
             return 1
+        print(
+            f"{deployed.name}: updated" if deployed.created is None else f"{deployed.name}: created {deployed.created}"
+        )
     return 0
-
-
-@dataclass(frozen=True)
-class _Instance:
-    """The instance a deployment writes to: its client, id, existing flows and modules, and the resolver it grows."""
-
-    client: Any
-    id: str
-    existing: dict[tuple[str, str], Any]
-    resolver: dict[tuple[str, str], str]
-
-
-def _deploy_flow(instance: _Instance, key: str, entry: Any, content: str) -> None:
-    client, instance_id, existing, resolver = instance.client, instance.id, instance.existing, instance.resolver
-    if ("flow", entry.name) in existing:
-        client.update_contact_flow_content(
-            InstanceId=instance_id, ContactFlowId=existing["flow", entry.name].id, Content=content
-        )
-        print(f"{entry.name}: updated")
-        return
-    created = client.create_contact_flow(
-        InstanceId=instance_id,
-        Name=entry.name,
-        Type=entry.type,
-        Description=entry.description,
-        Content=content,
-        Status="PUBLISHED",
-    )
-    # Later flows may transfer to this one: let them resolve ${flow:key} to it.
-    resolver["flow", key] = created["ContactFlowArn"]
-    print(f"{entry.name}: created {created['ContactFlowArn']}")
-
-
-def _deploy_module(instance: _Instance, key: str, entry: Any, content: str) -> None:
-    client, instance_id, existing, resolver = instance.client, instance.id, instance.existing, instance.resolver
-    if ("module", entry.name) in existing:
-        client.update_contact_flow_module_content(
-            InstanceId=instance_id, ContactFlowModuleId=existing["module", entry.name].id, Content=content
-        )
-        print(f"{entry.name}: updated")
-        return
-    created = client.create_contact_flow_module(
-        InstanceId=instance_id, Name=entry.name, Description=entry.description, Content=content
-    )
-    # The flows created after it invoke it: let them resolve ${module:key} to it.
-    resolver["module", key] = created["Arn"]
-    print(f"{entry.name}: created {created['Arn']}")
 
 
 def _export(args: argparse.Namespace) -> int:
