@@ -2,5 +2,6 @@
 
 `sandbox.platform.local_platform` stands the platform up from the synthesized
 templates (so it cannot drift from the infrastructure); `omni sandbox run`
-(`sandbox.cli`) drives synthetic customers and journeys through it and writes a report.
+(`sandbox.run`, wired by `omni_cli.sandbox`) drives synthetic customers and journeys through it
+and writes a report.
 """

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from glue_jobs.label_file import RECORD_COLUMNS
 from omni_cli import main as cli
-from omni_cli import mdm as mdm_cli
+from omni_cli import mdm
 
 
 def test_omni_lists_the_mdm_commands() -> None:
@@ -97,7 +97,7 @@ def stubbed_glue(monkeypatch: pytest.MonkeyPatch) -> Stubber:
     client = boto3.client("glue", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(client)
     stubber.activate()
-    monkeypatch.setattr(mdm_cli, "_glue_client", lambda _region: client)
+    monkeypatch.setattr(mdm, "_glue_client", lambda _region: client)
     return stubber
 
 
