@@ -10,6 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from glue_jobs.customer_schema import record_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +85,24 @@ def entities_from_links(records: Iterable[str], links: Iterable[tuple[str, str]]
         if left_root != right_root:
             parent[max(left_root, right_root)] = min(left_root, right_root)
     return {record: root(record) for record in parent}
+
+
+def labelled_customers(
+    records: pd.DataFrame, *, id_column: str, truth_column: str
+) -> tuple[pd.DataFrame, dict[str, Hashable]]:
+    """Customer records with a truth column, as the matching's input (`source_id` from `id_column`, one
+    `input` source system where the file names none) and the true entity of each record key.
+    ValueError naming a missing column."""
+    for column in (id_column, truth_column):
+        if column not in records.columns:
+            raise ValueError(f"no column {column!r}")
+    records = records.assign(source_id=records[id_column])
+    if "source_system" not in records.columns:
+        records = records.assign(source_system="input")
+    truth = {
+        record_key(str(system), str(source_id)): entity
+        for system, source_id, entity in zip(
+            records["source_system"], records["source_id"], records[truth_column], strict=True
+        )
+    }
+    return records, truth

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,28 +207,22 @@ def _dedupe_spark(args: argparse.Namespace) -> int:
 
 
 def _evaluate_local(args: argparse.Namespace) -> int:
-    from glue_jobs.customer_schema import SchemaError, record_key
+    from glue_jobs.customer_schema import SchemaError
     from glue_jobs.dedupe import dedupe
-    from glue_jobs.evaluation import pairwise_scores
+    from glue_jobs.evaluation import labelled_customers, pairwise_scores
 
+    truth: Mapping[str, Hashable]
     if args.dataset:
         from glue_jobs.febrl import febrl_as_customers
 
         records, truth = febrl_as_customers(args.dataset)
     else:
-        records = _read_customers(args.input)
-        for column in (args.id_column, args.truth_column):
-            if column not in records.columns:
-                raise CliError(f"{args.input}: no column {column!r}")
-        records = records.assign(source_id=records[args.id_column])
-        if "source_system" not in records.columns:
-            records = records.assign(source_system="input")
-        truth = {
-            record_key(str(system), str(source_id)): entity
-            for system, source_id, entity in zip(
-                records["source_system"], records["source_id"], records[args.truth_column], strict=True
+        try:
+            records, truth = labelled_customers(
+                _read_customers(args.input), id_column=args.id_column, truth_column=args.truth_column
             )
-        }
+        except ValueError as error:
+            raise CliError(f"{args.input}: {error}") from None
     started = time.perf_counter()
     try:
         result = dedupe(records, settings=_settings(args.threshold), progress=_progress(started))
