@@ -27,7 +27,6 @@ import io
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 import uuid
@@ -47,13 +46,12 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from infra.config import PlatformConfig, config_for
 from infra.platform_app import synthesize
+from omni_domain.wiring import reset_all
 from sandbox.moto_speedups import faster_moto
 
 PSEUDO_PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 SANDBOX_PREFIX = "omni-sandbox"
-# Handler packages keep their wiring in a composition root with `use(None)` or in functools caches.
-_COMPOSITION_MODULE = "dependencies"
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 STREAM_TYPE = "AWS::Kinesis::Stream"
@@ -604,7 +602,9 @@ class LocalPlatform:
             # Powertools warns on stderr when a batch had no metric to flush: the output is kept, not printed.
             warnings.simplefilter("ignore", UserWarning)
             if self._wired.get(package) != (fn.stack, fn.logical_id):
-                _reset_wiring(package)
+                # Every handler wires itself through omni_domain.wiring: forget it all, each package rebuilds
+                # from its own function's environment on its next invocation.
+                reset_all()
                 self._wired[package] = (fn.stack, fn.logical_id)
             handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
             return handler(event, context or self._context(fn))
@@ -931,18 +931,6 @@ def _index(index: Mapping[str, Any], *, provisioned: bool) -> dict[str, Any]:
     if provisioned:
         shaped["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput", {}))
     return shaped
-
-
-def _reset_wiring(package: str) -> None:
-    """Forget what a handler package built from its environment: its composition root and its caches."""
-    for module_name, module in list(sys.modules.items()):
-        if module is None or (module_name != package and not module_name.startswith(package + ".")):
-            continue
-        if module_name.rsplit(".", 1)[-1] == _COMPOSITION_MODULE and callable(getattr(module, "use", None)):
-            module.use(None)
-        for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == module_name:
-                value.cache_clear()
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from alert_router.aws import DynamoDBLedger, SnsPublisher
 from alert_router.ports import NotificationLedger, Publisher
 from alert_router.router import RoutingPolicy
 from alert_router.settings import RouterSettings
+from omni_domain.wiring import Wiring
 
 # Throttled requests are retried by botocore before the router sees them.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -35,17 +36,7 @@ def from_settings(settings: RouterSettings) -> Dependencies:
     )
 
 
-_current: Dependencies | None = None
-
-
-def current() -> Dependencies:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(RouterSettings.from_environment())
-    return _current
-
-
-def use(dependencies: Dependencies | None) -> None:
-    """Replace the dependencies (None: rebuild them from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = dependencies
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[Dependencies] = Wiring(lambda: from_settings(RouterSettings.from_environment()))
+current = wiring.current
+use = wiring.use

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 import boto3
@@ -24,6 +23,7 @@ from connect_lookup.lookup import caller_attributes
 from omni_domain import constants
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository, DynamoDBIdentityMap
 from omni_domain.identifiers import CALLING_CODES, DEFAULT_REGION
+from omni_domain.wiring import Wiring
 
 logger = Logger()
 metrics = Metrics()
@@ -43,7 +43,6 @@ class Settings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
 
-@cache
 def _stores() -> tuple[DynamoDBIdentityMap, DynamoDBCustomerRepository, str]:
     settings = Settings.from_environment()
     # The flow waits 3 s: a slow read must end as "unknown caller", not as a timed-out function.
@@ -59,11 +58,15 @@ def _stores() -> tuple[DynamoDBIdentityMap, DynamoDBCustomerRepository, str]:
     )
 
 
+# Built once per execution environment on first use (tests and the sandbox reset it).
+wiring = Wiring(_stores)
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 @event_source(data_class=ConnectContactFlowEvent)
 def lambda_handler(event: ConnectContactFlowEvent, context: LambdaContext) -> dict[str, str]:
-    identity_map, customers, region = _stores()
+    identity_map, customers, region = wiring.current()
     phone = event.parameters.get("phone") or _caller_number(event)
     answer = caller_attributes(phone, identity_map=identity_map, customers=customers, default_region=region)
     known = answer["known"] == "true"

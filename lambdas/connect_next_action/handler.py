@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,15 +23,14 @@ from eligibility.decisions import EligibilityService
 from eligibility.observability import count_decision
 from omni_domain.constants import ENV_SERVICE_NAME, NEXT_ACTION_SERVICE
 from omni_domain.models import is_customer_id
+from omni_domain.wiring import Wiring
 
 logger = Logger(service=os.environ.get(ENV_SERVICE_NAME, NEXT_ACTION_SERVICE))
 metrics = Metrics()
 
 
-@cache
-def _wired() -> tuple[EligibilityService, str]:
-    """Built once per execution environment, on first use (tests and the sandbox clear it)."""
-    return contact_centre_service()
+# The service and the product, built once per execution environment on first use (tests and the sandbox reset it).
+wiring: Wiring[tuple[EligibilityService, str]] = Wiring(contact_centre_service)
 
 
 @metrics.log_metrics
@@ -41,7 +39,7 @@ def _wired() -> tuple[EligibilityService, str]:
 def lambda_handler(event: ConnectContactFlowEvent, context: LambdaContext) -> dict[str, str]:
     customer_id = (event.parameters.get("customer_id") or "").strip()
     try:
-        service, product = _wired()
+        service, product = wiring.current()
         answer = next_action_answer(service, customer_id, product=product, decision_id=event.contact_data.contact_id)
     except Exception as error:  # noqa: BLE001 - a contact must never fail on the next-action lookup
         logger.error(

@@ -17,6 +17,7 @@ from eligibility.decisions import EligibilityService
 from eligibility.settings import ApiSettings
 from eligibility.writes import Decisions, idempotency_config
 from omni_domain.constants import IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION_KEY
+from omni_domain.wiring import Wiring
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +42,7 @@ def from_settings(
     )
 
 
-_current: Dependencies | None = None
-
-
-def current() -> Dependencies:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(ApiSettings.from_environment())
-    return _current
-
-
-def use(dependencies: Dependencies | None) -> None:
-    """Replace the dependencies (None: rebuild them from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = dependencies
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[Dependencies] = Wiring(lambda: from_settings(ApiSettings.from_environment()))
+current = wiring.current
+use = wiring.use

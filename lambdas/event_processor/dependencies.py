@@ -12,6 +12,7 @@ from event_processor.aws import DynamoDBResolver, DynamoDBStateStore, EventBridg
 from event_processor.batch import EventBatch
 from event_processor.processor import CoalescingKinesisProcessor
 from event_processor.settings import ProcessorSettings
+from omni_domain.wiring import Wiring
 
 
 def from_settings(settings: ProcessorSettings) -> CoalescingKinesisProcessor:
@@ -27,17 +28,7 @@ def from_settings(settings: ProcessorSettings) -> CoalescingKinesisProcessor:
     )
 
 
-_current: CoalescingKinesisProcessor | None = None
-
-
-def current() -> CoalescingKinesisProcessor:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(ProcessorSettings.from_environment())
-    return _current
-
-
-def use(processor: CoalescingKinesisProcessor | None) -> None:
-    """Replace the processor (None: rebuild it from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = processor
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[CoalescingKinesisProcessor] = Wiring(lambda: from_settings(ProcessorSettings.from_environment()))
+current = wiring.current
+use = wiring.use

@@ -17,28 +17,29 @@ from botocore.config import Config
 from matching_pipeline.constants import MATCHING_PIPELINE_SERVICE
 from matching_pipeline.pipeline import MatchingPipeline
 from matching_pipeline.settings import PipelineSettings
+from omni_domain.wiring import Wiring
 
 logger = Logger(service=MATCHING_PIPELINE_SERVICE)
 # Throttled requests are retried by botocore before a step sees them.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
-_pipeline: MatchingPipeline | None = None
 
 
-def pipeline() -> MatchingPipeline:
-    global _pipeline  # noqa: PLW0603 - one set of clients per execution environment, reused across invocations
-    if _pipeline is None:
-        _pipeline = MatchingPipeline(
-            PipelineSettings.from_environment(),
-            entity_resolution=boto3.client("entityresolution", config=_CLIENT_CONFIG),
-            step_functions=boto3.client("stepfunctions", config=_CLIENT_CONFIG),
-            glue=boto3.client("glue", config=_CLIENT_CONFIG),
-            sns=boto3.client("sns", config=_CLIENT_CONFIG),
-        )
-    return _pipeline
+def _pipeline() -> MatchingPipeline:
+    return MatchingPipeline(
+        PipelineSettings.from_environment(),
+        entity_resolution=boto3.client("entityresolution", config=_CLIENT_CONFIG),
+        step_functions=boto3.client("stepfunctions", config=_CLIENT_CONFIG),
+        glue=boto3.client("glue", config=_CLIENT_CONFIG),
+        sns=boto3.client("sns", config=_CLIENT_CONFIG),
+    )
+
+
+# One set of clients per execution environment, reused across invocations.
+wiring = Wiring(_pipeline)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcome = pipeline().handle(event)
+    outcome = wiring.current().handle(event)
     logger.info("pipeline step done", extra={"step": event.get("step"), "outcome": outcome})
     return outcome

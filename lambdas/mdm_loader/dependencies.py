@@ -15,6 +15,7 @@ from mdm_loader.dynamodb_adapter import DynamoDBLoaderStore
 from mdm_loader.run_reader import RunReader, S3RunReader
 from mdm_loader.settings import LoaderSettings
 from mdm_loader.store import LoaderStore
+from omni_domain.wiring import Wiring
 
 # Throttled DynamoDB and S3 requests are retried by botocore before the loader sees them.
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
@@ -39,17 +40,7 @@ def from_settings(settings: LoaderSettings) -> Dependencies:
     )
 
 
-_current: Dependencies | None = None
-
-
-def current() -> Dependencies:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(LoaderSettings.from_environment())
-    return _current
-
-
-def use(dependencies: Dependencies | None) -> None:
-    """Replace the dependencies (None: rebuild them from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = dependencies
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[Dependencies] = Wiring(lambda: from_settings(LoaderSettings.from_environment()))
+current = wiring.current
+use = wiring.use

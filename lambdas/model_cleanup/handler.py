@@ -18,6 +18,7 @@ from model_cleanup.aws import SageMakerArtefacts
 from model_cleanup.cleanup import plan
 from model_cleanup.constants import MODEL_CLEANUP_SERVICE
 from model_cleanup.settings import CleanupSettings
+from omni_domain.wiring import Wiring
 
 logger = Logger(service=MODEL_CLEANUP_SERVICE)
 # Throttled requests are retried by botocore before the clean-up sees them.
@@ -40,6 +41,12 @@ def run(settings: CleanupSettings, client: Any) -> dict[str, Any]:
     return outcome
 
 
+# The settings and the client, built on the first run of an execution environment.
+wiring: Wiring[tuple[CleanupSettings, Any]] = Wiring(
+    lambda: (CleanupSettings.from_environment(), boto3.client("sagemaker", config=_CLIENT_CONFIG))
+)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run(CleanupSettings.from_environment(), boto3.client("sagemaker", config=_CLIENT_CONFIG))
+    return run(*wiring.current())

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from omni_domain.constants import IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION_KEY
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository, DynamoDBIdentityMap
 from omni_domain.profile_service import ProfileService
+from omni_domain.wiring import Wiring
 from profiles.settings import ProfileSettings
 from profiles.writes import CustomerWrites, idempotency_config
 
@@ -46,17 +47,7 @@ def from_settings(settings: ProfileSettings, client: Any | None = None) -> Depen
     )
 
 
-_current: Dependencies | None = None
-
-
-def current() -> Dependencies:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(ProfileSettings.from_environment())
-    return _current
-
-
-def use(dependencies: Dependencies | None) -> None:
-    """Replace the dependencies (None: rebuild them from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = dependencies
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[Dependencies] = Wiring(lambda: from_settings(ProfileSettings.from_environment()))
+current = wiring.current
+use = wiring.use

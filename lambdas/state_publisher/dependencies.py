@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 
 from omni_domain.constants import IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION_KEY
+from omni_domain.wiring import Wiring
 from state_publisher.aws import EventBridgeChangePublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.settings import PublisherSettings
@@ -78,17 +79,7 @@ def from_settings(
     )
 
 
-_current: StateFanOut | None = None
-
-
-def current() -> StateFanOut:
-    global _current  # noqa: PLW0603 - one composition per execution environment, reused across invocations
-    if _current is None:
-        _current = from_settings(PublisherSettings.from_environment())
-    return _current
-
-
-def use(fanout: StateFanOut | None) -> None:
-    """Replace the fan-out (None: rebuild it from the environment on next use)."""
-    global _current  # noqa: PLW0603 - see current()
-    _current = fanout
+# One composition per execution environment, reused across invocations; `use` swaps in fakes.
+wiring: Wiring[StateFanOut] = Wiring(lambda: from_settings(PublisherSettings.from_environment()))
+current = wiring.current
+use = wiring.use

@@ -57,9 +57,9 @@ def stores(handler: Any) -> Iterator[Any]:
         boto3.resource("dynamodb", region_name=REGION).Table(TABLES[ENV_IDENTITY_TABLE]).put_item(
             Item=identity_item(IdentityLink("phone#+447700900123", "gc-7", "mdm", NOW.isoformat()))
         )
-        handler._stores.cache_clear()
+        handler.wiring.reset()
         yield client
-        handler._stores.cache_clear()
+        handler.wiring.reset()
 
 
 def _event(phone: str | None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from tests.lambdas.eligibility.conftest import (
     store_customer,
 )
 
-EVENT = Path(__file__).parent / "events" / "connect_next_action.json"
+EVENT = Path(__file__).resolve().parents[3] / "sample_events" / "connect-next-action" / "connect_next_action.json"
 PHONE = "+447700900123"
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 FALLBACK = {
@@ -77,9 +77,9 @@ def aws(handler: Any) -> Iterator[Any]:
         dependencies.use(None)
         for name in ("put_rule_set", "activate_rule_set"):
             assert eligibility_api(api_event(name), FakeLambdaContext())["statusCode"] in (200, 201)
-        handler._wired.cache_clear()
+        handler.wiring.reset()
         yield client
-        handler._wired.cache_clear()
+        handler.wiring.reset()
         dependencies.use(None)
 
 
@@ -110,7 +110,7 @@ def test_with_the_model_deployed_a_low_score_leaves_no_offer_to_make(
     aws: Any, handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROPENSITY_ENDPOINT_NAME", "omni-propensity")
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     queue_scores(0.01)
     answer = handler.lambda_handler(_event(), FakeLambdaContext())
     # The loyalty offer needs a propensity of 0.2; the speed-up offer is still eligible and made instead.
@@ -126,20 +126,20 @@ def test_a_storage_failure_answers_the_fallback_instead_of_failing_the_contact(
     handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RULES_TABLE_NAME", "no-such-table")
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     with mock_aws():
         answer = handler.lambda_handler(_event(), FakeLambdaContext())
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     assert answer == FALLBACK
 
 
 def test_bad_settings_answer_the_fallback_too(handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OFFER_CHECK_PRODUCT")
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     try:
         assert handler.lambda_handler(_event(), FakeLambdaContext()) == FALLBACK
     finally:
-        handler._wired.cache_clear()
+        handler.wiring.reset()
 
 
 def test_nothing_about_the_caller_is_logged(aws: Any, handler: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,7 +163,7 @@ def test_nothing_about_the_caller_is_logged(aws: Any, handler: Any, capsys: pyte
 def _simulator(next_action: Any) -> Simulator:
     from connect_lookup import handler as lookup
 
-    lookup._stores.cache_clear()
+    lookup.wiring.reset()
     manifest = load_manifest()
     flows = {key: manifest.load_flow(key) for key in manifest.flows}
     hours = HoursOfOperation("Europe/London", {"MONDAY": ("08:00", "20:00")})

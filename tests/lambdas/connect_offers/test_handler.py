@@ -67,9 +67,9 @@ def aws(handler: Any) -> Iterator[Any]:
         dependencies.use(None)
         for name in ("put_rule_set", "activate_rule_set"):
             assert eligibility_api(api_event(name), FakeLambdaContext())["statusCode"] in (200, 201)
-        handler._wired.cache_clear()
+        handler.wiring.reset()
         yield client
-        handler._wired.cache_clear()
+        handler.wiring.reset()
         dependencies.use(None)
 
 
@@ -94,7 +94,7 @@ def test_with_the_model_deployed_a_low_score_makes_the_caller_ineligible(
     aws: Any, handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROPENSITY_ENDPOINT_NAME", "omni-propensity")
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     queue_scores(0.01)
     answer = handler.lambda_handler(_event(), FakeLambdaContext())
     assert answer["reason"] == "BB-SPEED-UP"  # the loyalty offer needs a propensity of 0.2
@@ -112,10 +112,10 @@ def test_a_storage_failure_answers_false_instead_of_failing_the_contact(
     handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RULES_TABLE_NAME", "no-such-table")
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     with mock_aws():
         answer = handler.lambda_handler(_event(), FakeLambdaContext())
-    handler._wired.cache_clear()
+    handler.wiring.reset()
     assert answer == {"eligible": "false", "reason": "offer check unavailable"}
 
 
@@ -139,7 +139,7 @@ def test_nothing_about_the_caller_is_logged(aws: Any, handler: Any, capsys: pyte
 def _simulator(offer_check: Any) -> Simulator:
     from connect_lookup import handler as lookup
 
-    lookup._stores.cache_clear()
+    lookup.wiring.reset()
     manifest = load_manifest()
     flows = {key: manifest.load_flow(key) for key in manifest.flows}
     hours = HoursOfOperation("Europe/London", {"MONDAY": ("08:00", "20:00")})

@@ -404,8 +404,8 @@ def test_a_bad_environment_fails_the_cold_start_naming_the_variable() -> None:
 
 def test_the_handler_runs_the_step_it_is_given(stubs: Stubs) -> None:
     stubs.er.add_response("start_matching_job", {"jobId": JOB_ID}, {"workflowName": WORKFLOW})
-    handler._pipeline = stubs.pipeline
+    handler.wiring.use(stubs.pipeline)
     try:
         assert handler.lambda_handler({"step": "start"}, FakeLambdaContext())["job_id"] == JOB_ID
     finally:
-        handler._pipeline = None
+        handler.wiring.use(None)
