@@ -9,6 +9,7 @@ come before it (tests/infra/test_capabilities.py enforces both).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from infra.config import PlatformConfig
 from infra.stacks.analytical_pathway_stack import AnalyticalPathwayStack
@@ -18,6 +19,7 @@ from infra.stacks.customer_domain_stack import CustomerDomainStack
 from infra.stacks.eligibility_service_stack import EligibilityServiceStack
 from infra.stacks.experience_pathway_stack import ExperiencePathwayStack
 from infra.stacks.foundation_stack import FoundationStack
+from infra.stacks.game_days_stack import GameDaysStack
 from infra.stacks.next_action_contact_centre_stack import NextActionContactCentreStack
 from infra.stacks.offers_contact_centre_stack import OffersContactCentreStack
 from infra.stacks.personalised_contact_centre_stack import PersonalisedContactCentreStack
@@ -36,9 +38,20 @@ class Capability:
     summary: str
     stack: type[PlatformStack]
     depends_on: tuple[str, ...] = ()
+    # A boolean setting of the environment ("section.key") that must be true for the capability to be
+    # deployed at its stage; None: always deployed.
+    opt_in: str | None = None
 
     def stack_name(self, config: PlatformConfig) -> str:
         return config.resource_name(self.name)
+
+    def enabled(self, config: PlatformConfig) -> bool:
+        if self.opt_in is None:
+            return True
+        value: Any = config.environment
+        for part in self.opt_in.split("."):
+            value = getattr(value, part)
+        return bool(value)
 
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -126,6 +139,14 @@ CAPABILITIES: tuple[Capability, ...] = (
         depends_on=("foundation", "profiles", "experience-pathway"),
     ),
     Capability(
+        name="game-days",
+        stage=Stage.ORCHESTRATED,
+        summary="opt-in (game_days.enabled): AWS FIS experiments failing or delaying the event processor and both APIs",
+        stack=GameDaysStack,
+        depends_on=("foundation", "profiles", "experience-pathway", "eligibility", "anomaly-alerts"),
+        opt_in="game_days.enabled",
+    ),
+    Capability(
         name="state-fanout",
         stage=Stage.SEAMLESS,
         summary="customer-table stream to CustomerStateChanged events on the bus: changes only, in order, once each",
@@ -159,6 +180,11 @@ CAPABILITIES: tuple[Capability, ...] = (
 def capabilities_up_to(stage: Stage, table: tuple[Capability, ...] = CAPABILITIES) -> list[Capability]:
     """The capabilities deployed at `stage`, in build order."""
     return [capability for capability in table if capability.stage <= stage]
+
+
+def capabilities_deployed(config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES) -> list[Capability]:
+    """The capabilities an environment deploys: those up to its stage, less the opt-ins it leaves off."""
+    return [capability for capability in capabilities_up_to(config.maturity, table) if capability.enabled(config)]
 
 
 def capabilities_added_at(stage: Stage, table: tuple[Capability, ...] = CAPABILITIES) -> list[Capability]:

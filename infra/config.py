@@ -316,6 +316,19 @@ class LiveStateConfig(_Frozen):
     rescore_debounce_seconds: Annotated[int, Field(ge=1, le=86400)]
 
 
+class GameDaysConfig(_Frozen):
+    """AWS FIS game days on the event processor and the two APIs (stage 4 on): off unless an environment opts in.
+
+    Enabling them also gives the target functions the FIS extension layer and its settings."""
+
+    enabled: bool = False
+    # Each experiment affects this share of the target's invocations, for this long.
+    invocation_percentage: Annotated[int, Field(ge=1, le=100)] = 10
+    duration_minutes: Annotated[int, Field(ge=1, le=720)] = 10
+    # What the delay experiments add before an affected invocation starts (FIS allows up to 900000).
+    added_delay_ms: Annotated[int, Field(ge=0, le=900_000)] = 3000
+
+
 class EnvironmentConfig(_Frozen):
     """One environment as written in cdk.json."""
 
@@ -340,6 +353,7 @@ class EnvironmentConfig(_Frozen):
     eligibility: EligibilityConfig
     alerts: AlertsConfig
     live_state: LiveStateConfig
+    game_days: GameDaysConfig = Field(default_factory=GameDaysConfig)
 
     @field_validator("account")
     @classmethod

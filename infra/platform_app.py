@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_cdk import App
 
-from infra.capabilities import CAPABILITIES, Capability, capabilities_up_to
+from infra.capabilities import CAPABILITIES, Capability, capabilities_deployed
 from infra.config import ENV_KEY, MATURITY_KEY, PlatformConfig, load_config, read_cdk_json_context
 from infra.constructs.compliance import enable_compliance_checks
 from infra.stacks.platform_stack import Dependencies, PlatformStack
@@ -17,9 +17,9 @@ from infra.stacks.platform_stack import Dependencies, PlatformStack
 def build_platform(
     app: App, config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES
 ) -> dict[str, PlatformStack]:
-    """Add the stacks of every capability up to the configured stage, checked by cdk-nag."""
+    """Add the stacks of every capability up to the configured stage (opt-ins when enabled), checked by cdk-nag."""
     built: dict[str, PlatformStack] = {}
-    for capability in capabilities_up_to(config.maturity, table):
+    for capability in capabilities_deployed(config, table):
         built[capability.name] = capability.stack(
             app, config=config, capability=capability, deps=Dependencies(capability, built)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,3 +80,22 @@ def dev5(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> Synthesis:
 @pytest.fixture(scope="session")
 def prod5(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> Synthesis:
     return syntheses["prod", Stage.SEAMLESS]
+
+
+GAME_DAYS_ENV = "prod"
+
+
+@pytest.fixture(scope="session")
+def game_days(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """prod at stage 5 with game days enabled (`game_days.enabled`, off in every environment of cdk.json)."""
+    context = copy.deepcopy(read_cdk_json_context())
+    context["omni:environments"][GAME_DAYS_ENV]["game_days"] = {"enabled": True}
+    outdir = tmp_path_factory.mktemp("cdk-game-days")
+    result = Synthesis(GAME_DAYS_ENV, Stage.SEAMLESS, outdir)
+    try:
+        synthesize(GAME_DAYS_ENV, Stage.SEAMLESS.value, str(outdir), context=context)
+    except Exception as error:  # noqa: BLE001 - reported by the tests, like the other syntheses
+        result.error = f"{type(error).__name__}: {error}"
+    if (outdir / "manifest.json").exists():
+        result.templates = load_templates(outdir)
+    return result

@@ -125,6 +125,12 @@ def test_every_grant_passrole_and_service_key_statement_is_conditioned(
     assert sum(1 for kind, s in statements if kind == "key" and "Service" in s.get("Principal", {})) >= 5
 
 
+def test_the_game_day_templates_keep_the_conditions(game_days: Synthesis) -> None:
+    # The experiment role, its log delivery and the targets' new grants, with game days enabled.
+    assert game_days.templates, game_days.error
+    assert condition_problems(game_days.templates, _account(game_days.env)) == []
+
+
 THIS = {"Ref": "AWS::AccountId"}
 KEY_ADMIN = {"Effect": "Allow", "Principal": {"AWS": {"Fn::Join": ["", ["arn:aws:iam::", THIS, ":root"]]}}}
 PLANTED = {

@@ -29,6 +29,21 @@ def test_every_stage_synthesizes_with_no_unacknowledged_finding(
     assert synthesis.templates, "no stack synthesized"
 
 
+def test_game_days_synthesize_with_no_unacknowledged_finding(game_days: Synthesis) -> None:
+    findings = "\n".join(game_days.violations())
+    assert game_days.error is None, f"cdk-nag findings with game days enabled:\n{findings}"
+    assert any(name.endswith("-game-days") for name in game_days.templates)
+
+
+def test_game_days_pass_cfn_lint(game_days: Synthesis) -> None:
+    region = config_for(game_days.env).region
+    errors = []
+    for template in sorted(game_days.outdir.glob("*.template.json")):
+        matches = lint_file(template, config=ManualArgs(regions=[region]))
+        errors += [f"{template.name}: {match}" for match in matches if match.rule.severity == "error"]
+    assert errors == []
+
+
 def test_compliance_gate_fails_on_a_non_compliant_resource(tmp_path: Path) -> None:
     # Given an app with a bucket left at S3's defaults (no logging, no KMS, plain HTTP allowed)
     app = App(outdir=str(tmp_path))
