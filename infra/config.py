@@ -5,6 +5,14 @@ selects one and `-c maturity=N` overrides its stage. `load_config` turns that ra
 context into one frozen `PlatformConfig`; stacks and constructs receive it as an
 argument and never read context or environment variables themselves.
 
+Every setting has its default here, next to its type: the value production runs
+(data retained, logs kept a year, canary deployments), so an environment that says
+nothing else is production-like. An environment in `cdk.json` gives `region` and
+`maturity` (and `account`) and only the settings it sets differently; a section it
+gives in part keeps the defaults of the rest, while a list or a map (watches, teams,
+hours, queues) is replaced whole. A new setting gets a default here; `cdk.json`
+names it only for an environment that needs another value.
+
 Every problem is reported as a `ConfigError` whose message is one line naming the
 key, the value given and what is allowed.
 """
@@ -71,19 +79,20 @@ class ConfigError(PlatformDefinitionError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    # validate_default: a default in code is checked and typed exactly like a value from cdk.json.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
 
 
 class SizingConfig(_Frozen):
-    lambda_memory_mb: Annotated[int, Field(ge=128, le=10240)]
-    lambda_reserved_concurrency: Annotated[int, Field(ge=0)]
+    lambda_memory_mb: Annotated[int, Field(ge=128, le=10240)] = 1024
+    lambda_reserved_concurrency: Annotated[int, Field(ge=0)] = 100
 
 
 class DataLakeConfig(_Frozen):
-    infrequent_access_after_days: Annotated[int, Field(ge=30)]  # S3's minimum for STANDARD_IA
-    glacier_after_days: PositiveInt
-    noncurrent_versions_expire_after_days: PositiveInt
-    access_logs_expire_after_days: PositiveInt
+    infrequent_access_after_days: Annotated[int, Field(ge=30)] = 30  # S3's minimum for STANDARD_IA
+    glacier_after_days: PositiveInt = 365
+    noncurrent_versions_expire_after_days: PositiveInt = 90
+    access_logs_expire_after_days: PositiveInt = 400
 
     @field_validator("glacier_after_days")
     @classmethod
@@ -98,6 +107,16 @@ Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATUR
 CLOCK_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+DEFAULT_HOURS: dict[Weekday, tuple[str, str]] = {
+    "MONDAY": ("08:00", "20:00"),
+    "TUESDAY": ("08:00", "20:00"),
+    "WEDNESDAY": ("08:00", "20:00"),
+    "THURSDAY": ("08:00", "20:00"),
+    "FRIDAY": ("08:00", "20:00"),
+    "SATURDAY": ("09:00", "17:00"),
+}
+
+
 class QueueConfig(_Frozen):
     name: Annotated[str, Field(min_length=1, max_length=127)]
     description: Annotated[str, Field(max_length=250)] = ""
@@ -110,11 +129,18 @@ class ContactCentreConfig(_Frozen):
     existing_instance_arn: (
         Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$")] | None
     ) = None
-    time_zone: str
+    time_zone: str = "Europe/London"
     # Opening hours per day, local to time_zone: [open, close] as HH:MM; a missing day is closed.
-    hours: dict[Weekday, tuple[str, str]]
+    hours: dict[Weekday, tuple[str, str]] = Field(default_factory=lambda: dict(DEFAULT_HOURS))
     # Logical queue name (what flows refer to as ${queue:NAME}) -> its settings.
-    queues: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")], QueueConfig]
+    queues: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")], QueueConfig] = Field(
+        default_factory=lambda: {
+            "general_support": QueueConfig(name="General support", description="Every caller who needs help"),
+            "retention_offers": QueueConfig(
+                name="Retention offers", description="Callers with an eligible offer or at risk of leaving"
+            ),
+        }
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -147,16 +173,17 @@ GlueWorkerType = Literal["G.1X", "G.2X", "G.4X", "G.8X"]
 
 
 class GlueJobSizing(_Frozen):
-    worker_type: GlueWorkerType
-    number_of_workers: Annotated[int, Field(ge=2, le=299)]
-    timeout_minutes: Annotated[int, Field(ge=1, le=2880)]
+    worker_type: GlueWorkerType = "G.1X"
+    number_of_workers: Annotated[int, Field(ge=2, le=299)] = 10
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
 
 
 class FindMatchesConfig(GlueJobSizing):
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 120  # FindMatches also transforms: it runs longer
     # FindMatches trade-offs: 1.0 favours precision / accuracy, 0.0 recall / cost.
-    precision_recall_tradeoff: Annotated[float, Field(ge=0, le=1)]
-    accuracy_cost_tradeoff: Annotated[float, Field(ge=0, le=1)]
-    enforce_provided_labels: bool
+    precision_recall_tradeoff: Annotated[float, Field(ge=0, le=1)] = 0.9
+    accuracy_cost_tradeoff: Annotated[float, Field(ge=0, le=1)] = 0.5
+    enforce_provided_labels: bool = True
 
 
 class EntityResolutionConfig(_Frozen):
@@ -164,15 +191,15 @@ class EntityResolutionConfig(_Frozen):
 
     # ml: the service's own model (no labels, no tuning); rules: the deterministic rules the Splink model
     # estimates its prior with, run by the service exactly as written (glue_jobs.entity_resolution_schema).
-    matching: Literal["ml", "rules"]
+    matching: Literal["ml", "rules"] = "ml"
     # An ML match set whose ConfidenceLevel is below this is not merged: each of its records stays its own
     # customer (rules matches carry no confidence and are all kept).
-    min_confidence: Annotated[float, Field(ge=0, le=1)]
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.9
     # The pipeline looks at the matching job after first_poll_seconds, then doubles the wait up to
     # max_poll_seconds; a run still unfinished after timeout_hours fails (and alerts).
-    first_poll_seconds: Annotated[int, Field(ge=10, le=3600)]
-    max_poll_seconds: Annotated[int, Field(ge=10, le=3600)]
-    timeout_hours: Annotated[int, Field(ge=1, le=24)]
+    first_poll_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+    max_poll_seconds: Annotated[int, Field(ge=10, le=3600)] = 900
+    timeout_hours: Annotated[int, Field(ge=1, le=24)] = 12
 
     @field_validator("max_poll_seconds")
     @classmethod
@@ -188,55 +215,85 @@ class MdmConfig(_Frozen):
     default), `entity-resolution` (AWS Entity Resolution, managed) or `findmatches` (AWS Glue FindMatches,
     Glue 2.0 only)."""
 
-    engine: Literal["splink", "findmatches", "entity-resolution"]
-    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")]
-    match_threshold: Annotated[float, Field(gt=0, lt=1)]
-    findmatches: FindMatchesConfig
-    splink: GlueJobSizing
-    entity_resolution: EntityResolutionConfig
+    engine: Literal["splink", "findmatches", "entity-resolution"] = "splink"
+    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 2 * * ? *)"
+    match_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    findmatches: FindMatchesConfig = Field(default_factory=FindMatchesConfig)
+    splink: GlueJobSizing = Field(default_factory=GlueJobSizing)
+    entity_resolution: EntityResolutionConfig = Field(default_factory=EntityResolutionConfig)
 
 
 class EventsConfig(_Frozen):
     """The experience pathway (Kinesis -> event processor) and the analytical pathway (Firehose -> lake)."""
 
-    stream_mode: Literal["on_demand", "provisioned"]
-    shards: Annotated[int, Field(ge=1, le=500)]  # provisioned mode only
+    stream_mode: Literal["on_demand", "provisioned"] = "on_demand"
+    shards: Annotated[int, Field(ge=1, le=500)] = 1  # provisioned mode only
     # At most 13 days: the processor remembers applied event ids for retention + 1 day, up to 14 days.
-    retention_hours: Annotated[int, Field(ge=24, le=312)]
-    batch_size: Annotated[int, Field(ge=1, le=10000)]
-    batching_window_seconds: Annotated[int, Field(ge=0, le=300)]
-    parallelization_factor: Annotated[int, Field(ge=1, le=10)]
-    max_retries: Annotated[int, Field(ge=0, le=10000)]
-    max_record_age_seconds: Annotated[int, Field(ge=60, le=604800)]
+    retention_hours: Annotated[int, Field(ge=24, le=312)] = 168
+    batch_size: Annotated[int, Field(ge=1, le=10000)] = 500
+    batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 1
+    parallelization_factor: Annotated[int, Field(ge=1, le=10)] = 2
+    max_retries: Annotated[int, Field(ge=0, le=10000)] = 5
+    max_record_age_seconds: Annotated[int, Field(ge=60, le=604800)] = 3600
     # SpendingThresholdCrossed fires when the 30-day rolling spend first reaches this amount.
-    spend_threshold: Annotated[float, Field(gt=0)]
-    spend_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # the currency spend is counted in
+    spend_threshold: Annotated[float, Field(gt=0)] = 1000
+    spend_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "GBP"  # the currency spend is counted in
     # Interactions on two channels this close together are one journey switching channel (ChannelSwitched).
-    channel_switch_minutes: Annotated[int, Field(ge=1, le=1440)]
+    channel_switch_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     # An event dated more than this after it reached the stream is dead-lettered ("occurred_at in the future"):
     # producers' clocks drift a little; a bigger lead is a broken clock or time zone, not a real event.
-    future_tolerance_minutes: Annotated[int, Field(ge=0, le=60)]
+    future_tolerance_minutes: Annotated[int, Field(ge=0, le=60)] = 5
     # Firehose buffering into the lake (dynamic partitioning needs at least 64 MB).
-    lake_buffer_seconds: Annotated[int, Field(ge=60, le=900)]
-    lake_buffer_mb: Annotated[int, Field(ge=64, le=128)]
+    lake_buffer_seconds: Annotated[int, Field(ge=60, le=900)] = 300
+    lake_buffer_mb: Annotated[int, Field(ge=64, le=128)] = 128
+
+
+# The retraining pipeline runs at most 6 hours; tuning gets 5 of them (preparation and deployment the rest).
+TUNING_MINUTES_LIMIT = 300
 
 
 class PropensityConfig(_Frozen):
     """The propensity model: weekly retraining on SageMaker, gated on AUC, served by a serverless endpoint."""
 
-    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")]
+    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 3 ? * SUN *)"
     # A retrained model replaces the endpoint's only if its validation AUC reaches this.
-    auc_threshold: Annotated[float, Field(gt=0.5, le=1)]
-    xgboost_version: Literal["1.7-1", "3.0-5"]  # the built-in images of the registries file
-    training_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
-    max_training_minutes: Annotated[int, Field(ge=5, le=1440)]
-    endpoint_memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
-    endpoint_max_concurrency: Annotated[int, Field(ge=1, le=200)]
+    auc_threshold: Annotated[float, Field(gt=0.5, le=1)] = 0.78
+    xgboost_version: Literal["1.7-1", "3.0-5"] = "3.0-5"  # the built-in images of the registries file
+    training_instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] = "ml.m5.large"
+    max_training_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    endpoint_memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    endpoint_max_concurrency: Annotated[int, Field(ge=1, le=200)] = 10
     # How long the eligibility service waits for a score before deciding on the rules alone.
-    invoke_timeout_ms: Annotated[int, Field(ge=100, le=5000)]
+    invoke_timeout_ms: Annotated[int, Field(ge=100, le=5000)] = 800
     # Each run leaves a model and an endpoint config: the pipeline keeps this many of the newest runs' (and
     # whatever the endpoint uses) and removes older ones (`omni propensity cleanup` does the same by hand).
-    keep_models: Annotated[int, Field(ge=1, le=100)]
+    keep_models: Annotated[int, Field(ge=1, le=100)] = 3
+    # Champion/challenger: a retrained model replaces the approved one only if its validation AUC beats the
+    # approved model's, scored on the same holdout, by at least this (auc_threshold still applies as a floor).
+    promotion_margin: Annotated[float, Field(ge=0, lt=0.5)] = 0.002
+    # A promoted model waits for a person to approve its model package before it serves. Unset: required
+    # where data is retained (production-like environments), automatic elsewhere.
+    require_manual_approval: bool | None = None
+    # SageMaker automatic model tuning over propensity.search_space: how many training jobs, how many at once.
+    tuning_max_jobs: Annotated[int, Field(ge=1, le=100)] = 12
+    tuning_parallel_jobs: Annotated[int, Field(ge=1, le=10)] = 3
+
+    @model_validator(mode="after")
+    def _tuning_fits_the_run(self) -> PropensityConfig:
+        if self.tuning_parallel_jobs > self.tuning_max_jobs:
+            raise ValueError("propensity.tuning_parallel_jobs exceeds tuning_max_jobs")
+        if self.tuning_minutes > TUNING_MINUTES_LIMIT:
+            raise ValueError(
+                f"tuning could take {self.tuning_minutes} minutes (max_training_minutes x rounds of "
+                f"tuning_parallel_jobs): at most {TUNING_MINUTES_LIMIT} fit in the pipeline's 6 hours"
+            )
+        return self
+
+    @property
+    def tuning_minutes(self) -> int:
+        """The longest the tuning job may run: every round of parallel jobs taking the longest a job may."""
+        rounds = -(-self.tuning_max_jobs // self.tuning_parallel_jobs)
+        return rounds * self.max_training_minutes
 
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
@@ -275,15 +332,47 @@ class WatchConfig(_Frozen):
         return self
 
 
+def _default_watches() -> tuple[WatchConfig, ...]:
+    """The default watch table. Each watch alarms outside a band of 2 standard deviations over 5-minute periods,
+    2 of 3 periods outside it, unless its row says otherwise."""
+    shape = {"band": 2, "period_minutes": 5, "evaluation_periods": 3, "datapoints_to_alarm": 2}
+    # fmt: off
+    rows: tuple[tuple[str, str, str, str, str, dict[str, Any]], ...] = (
+        # name                       source             direction journey             team            what it reads, other settings
+        ("complaints-contact-centre", "customer-events", "above", "service-recovery", "customer-care", {"event_type": "complaint", "channel": "contact_centre"}),
+        ("complaints-web",            "customer-events", "above", "service-recovery", "customer-care", {"event_type": "complaint", "channel": "web"}),
+        ("complaints-app",            "customer-events", "above", "service-recovery", "customer-care", {"event_type": "complaint", "channel": "app"}),
+        ("cart-abandonment-web",      "customer-events", "above", "purchase",         "digital",       {"event_type": "cart_abandoned", "channel": "web"}),
+        ("cart-abandonment-app",      "customer-events", "above", "purchase",         "digital",       {"event_type": "cart_abandoned", "channel": "app"}),
+        ("purchases-web",             "customer-events", "below", "purchase",         "digital",       {"event_type": "purchase", "channel": "web"}),
+        ("purchases-store",           "customer-events", "below", "purchase",         "retail",        {"event_type": "purchase", "channel": "store"}),
+        ("revenue-web",               "revenue",         "below", "purchase",         "digital",       {"channel": "web", "period_minutes": 15}),
+        ("revenue-store",             "revenue",         "below", "purchase",         "retail",        {"channel": "store", "period_minutes": 15}),
+        ("profile-api-5xx",           "profile-api",     "above", "customer-profile", "platform",      {"metric": "5XXError", "statistic": "Sum"}),
+        ("profile-api-latency",       "profile-api",     "above", "customer-profile", "platform",      {"metric": "Latency", "statistic": "p99", "band": 3}),
+        ("stream-iterator-age",       "event-processor", "above", "live-state",       "platform",      {"metric": "IteratorAge", "statistic": "Maximum", "band": 3}),
+    )
+    # fmt: on
+    return tuple(
+        WatchConfig.model_validate(
+            {"name": name, "source": source, "direction": direction, "journey": journey, "team": team}
+            | shape
+            | settings
+        )
+        for name, source, direction, journey, team, settings in rows
+    )
+
+
 class AlertsConfig(_Frozen):
     """Anomaly alerts: which metrics are watched, by which team, how alerts are routed."""
 
     # cloudwatch: anomaly-detection alarms (default). lookout: Amazon Lookout for Metrics, retired by AWS.
-    engine: Literal["cloudwatch", "lookout"]
-    suppression_minutes: Annotated[int, Field(ge=1, le=1440)]  # repeats of a flapping alarm stay quiet this long
-    default_team: Name
-    teams: tuple[Name, ...]
-    watches: tuple[WatchConfig, ...]
+    engine: Literal["cloudwatch", "lookout"] = "cloudwatch"
+    # Repeats of a flapping alarm stay quiet this long.
+    suppression_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    default_team: Name = "platform"
+    teams: tuple[Name, ...] = ("platform", "customer-care", "digital", "retail")
+    watches: tuple[WatchConfig, ...] = Field(default_factory=_default_watches)
 
     @model_validator(mode="after")
     def _teams_and_names(self) -> AlertsConfig:
@@ -299,21 +388,21 @@ class AlertsConfig(_Frozen):
 
 class EligibilityConfig(_Frozen):
     # How long each decision is kept for audit (DynamoDB TTL), and what the contact centre offers.
-    decision_ttl_days: Annotated[int, Field(ge=1, le=3650)]
-    offer_check_product: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+    decision_ttl_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    offer_check_product: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] = "retention-offer"
 
 
 class LiveStateConfig(_Frozen):
     """Stage 5: the customer table's stream fanned out as CustomerStateChanged, and real-time rescoring."""
 
     # The publisher's stream mapping: small batches keep the fan-out within seconds.
-    publisher_batch_size: Annotated[int, Field(ge=1, le=1000)]
-    publisher_batching_window_seconds: Annotated[int, Field(ge=0, le=300)]
-    publisher_max_retries: Annotated[int, Field(ge=0, le=10000)]
+    publisher_batch_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    publisher_batching_window_seconds: Annotated[int, Field(ge=0, le=300)] = 0
+    publisher_max_retries: Annotated[int, Field(ge=0, le=10000)] = 10
     # DynamoDB keeps stream records 24 hours: older ones cannot be read anyway.
-    publisher_max_record_age_seconds: Annotated[int, Field(ge=60, le=86400)]
+    publisher_max_record_age_seconds: Annotated[int, Field(ge=60, le=86400)] = 86400
     # A customer is rescored at most once per this many seconds, however fast their state changes.
-    rescore_debounce_seconds: Annotated[int, Field(ge=1, le=86400)]
+    rescore_debounce_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
 
 
 class GameDaysConfig(_Frozen):
@@ -329,31 +418,48 @@ class GameDaysConfig(_Frozen):
     added_delay_ms: Annotated[int, Field(ge=0, le=900_000)] = 3000
 
 
+class FeatureDriftConfig(_Frozen):
+    """The daily feature-drift check (stage 4, eligibility): live model inputs against the training baseline."""
+
+    # When the check runs (EventBridge Scheduler, UTC): after the night's decisions, before the working day.
+    schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 5 * * ? *)"
+    # Decisions of the last window_days are compared with the baseline of the model serving now.
+    window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    # A population stability index at or above this on any input alarms (0.1-0.2 moving, above 0.2 shifted).
+    threshold: Annotated[float, Field(gt=0, le=10)] = 0.2
+    # An input with fewer live values than this is not measured; the check reads at most max_rows decisions.
+    min_rows: Annotated[int, Field(ge=10)] = 200
+    max_rows: Annotated[int, Field(ge=100, le=1_000_000)] = 50_000
+    # Who is told (one of alerts.teams); unset: alerts.default_team.
+    team: Name | None = None
+
+
 class EnvironmentConfig(_Frozen):
-    """One environment as written in cdk.json."""
+    """One environment: what cdk.json gives for it over the defaults below (region and maturity it must give)."""
 
     account: str | None = None
     region: str
     maturity: Stage
-    removal_policy: Literal["destroy", "retain"]
-    log_retention_days: int
-    sizing: SizingConfig
+    removal_policy: Literal["destroy", "retain"] = "retain"
+    log_retention_days: int = 365
+    sizing: SizingConfig = Field(default_factory=SizingConfig)
     # How a new function version reaches traffic: CodeDeploy canary (10% for 5 minutes) or all at once.
-    lambda_deployment: Literal["canary", "all_at_once"]
+    lambda_deployment: Literal["canary", "all_at_once"] = "canary"
     # Version of the public layer AWSLambdaPowertoolsPythonV3-python314-arm64 (runtime libraries).
-    powertools_layer_version: PositiveInt
-    data_lake: DataLakeConfig
-    event_archive_retention_days: PositiveInt
+    powertools_layer_version: PositiveInt = 36
+    data_lake: DataLakeConfig = Field(default_factory=DataLakeConfig)
+    event_archive_retention_days: PositiveInt = 90
     # Phone numbers captured without a country code are read as this region's (ISO 3166-1 alpha-2).
-    default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-    contact_centre: ContactCentreConfig
-    mdm: MdmConfig
-    events: EventsConfig
-    propensity: PropensityConfig
-    eligibility: EligibilityConfig
-    alerts: AlertsConfig
-    live_state: LiveStateConfig
+    default_phone_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "GB"
+    contact_centre: ContactCentreConfig = Field(default_factory=ContactCentreConfig)
+    mdm: MdmConfig = Field(default_factory=MdmConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    propensity: PropensityConfig = Field(default_factory=PropensityConfig)
+    eligibility: EligibilityConfig = Field(default_factory=EligibilityConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    live_state: LiveStateConfig = Field(default_factory=LiveStateConfig)
     game_days: GameDaysConfig = Field(default_factory=GameDaysConfig)
+    feature_drift: FeatureDriftConfig = Field(default_factory=FeatureDriftConfig)
 
     @field_validator("account")
     @classmethod
@@ -383,6 +489,18 @@ class EnvironmentConfig(_Frozen):
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}")
         return value
+
+    @model_validator(mode="after")
+    def _drift_team(self) -> EnvironmentConfig:
+        team = self.feature_drift.team
+        if team is not None and team not in self.alerts.teams:
+            raise ValueError(f"feature_drift.team {team!r} is not in alerts.teams {list(self.alerts.teams)}")
+        return self
+
+    @property
+    def feature_drift_team(self) -> str:
+        """The team the feature-drift alarm notifies."""
+        return self.feature_drift.team or self.alerts.default_team
 
 
 class PlatformConfig(_Frozen):

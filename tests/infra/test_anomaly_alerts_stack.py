@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,9 @@ from aws_cdk.assertions import Template
 
 from alert_router import constants as router
 from alert_router.routing import parse_alarm_description
-from infra.config import config_for, read_cdk_json_context
+from infra.config import config_for
 from infra.platform_app import synthesize
+from tests.infra.full_context import full_context
 
 from .conftest import Synthesis, load_templates
 
@@ -150,7 +150,7 @@ def test_the_dashboard_shows_journeys_and_every_watch(dev5: Synthesis) -> None:
 
 def test_the_retired_lookout_engine_builds_its_detector_with_a_warning(tmp_path: Path) -> None:
     # Given the lookout engine selected (passes cdk-nag: synthesize raises on any finding)
-    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    context: dict[str, Any] = full_context()
     context["omni:environments"]["dev"]["alerts"]["engine"] = "lookout"
     synthesize("dev", 4, str(tmp_path), context=context)
     # Then synthesis warns that the service is retired
@@ -180,7 +180,7 @@ def test_the_retired_lookout_engine_builds_its_detector_with_a_warning(tmp_path:
     ],
 )
 def test_a_bad_watch_table_is_refused_with_its_reason(change: Any, message: str) -> None:
-    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    context: dict[str, Any] = full_context()
     change(context["omni:environments"]["dev"]["alerts"])
     from infra.config import ConfigError
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -12,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, config_for, read_cdk_json_context
+from infra.config import ConfigError, config_for
 from infra.stages import Stage
+from tests.infra.full_context import full_context
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def context() -> dict[str, Any]:
-    return copy.deepcopy(read_cdk_json_context())
+    return full_context()
 
 
 def _with(context: dict[str, Any], env: str, path: str, value: Any) -> dict[str, Any]:
@@ -123,8 +123,9 @@ def test_bad_environment_values_fail_with_one_line(
 
 
 def test_a_missing_key_is_named(context: dict[str, Any]) -> None:
-    del context["omni:environments"]["prod"]["sizing"]
-    with pytest.raises(ConfigError, match=r"^omni:environments\.prod\.sizing: missing; add it"):
+    # region and maturity have no default: every environment gives them
+    del context["omni:environments"]["prod"]["region"]
+    with pytest.raises(ConfigError, match=r"^omni:environments\.prod\.region: missing; add it"):
         config_for("prod", context=context)
 
 

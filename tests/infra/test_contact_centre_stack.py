@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,9 @@ from aws_cdk.assertions import Match, Template
 
 from connect_flows.manifest import load_manifest
 from connect_flows.validate import validate_flow
-from infra.config import read_cdk_json_context
 from infra.constructs.contact_flows import ContactFlowRenderError
 from infra.platform_app import synthesize
+from tests.infra.full_context import full_context
 
 from .conftest import Synthesis, load_templates
 
@@ -65,7 +64,7 @@ def test_production_keeps_the_instance(prod5: Synthesis) -> None:
 
 def test_an_existing_instance_is_used_instead_of_creating_one(tmp_path: Path) -> None:
     # Given config that names an existing instance
-    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    context: dict[str, Any] = full_context()
     context["omni:environments"]["dev"]["contact_centre"]["existing_instance_arn"] = EXISTING
     # When stage 1 is synthesized
     synthesize("dev", 1, str(tmp_path), context=context)
@@ -111,7 +110,7 @@ def test_stage_one_deploys_the_stage_one_flows_rendered_with_this_deployments_ar
 
 def test_a_flow_naming_a_resource_the_deployment_lacks_fails_synthesis(tmp_path: Path) -> None:
     # Given config without the queue that the basic flow sends callers to
-    context: dict[str, Any] = copy.deepcopy(read_cdk_json_context())
+    context: dict[str, Any] = full_context()
     del context["omni:environments"]["dev"]["contact_centre"]["queues"]["general_support"]
     # Then synthesis names the flow and the placeholder
     with pytest.raises(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,12 @@ from statelint.problem import ProblemType
 
 from glue_jobs import entity_resolution_schema as er_schema
 from glue_jobs.customer_schema import SOURCE_COLUMNS
-from infra.config import config_for, read_cdk_json_context
+from infra.config import config_for
 from infra.constructs.compliance import acknowledgement_audit
 from infra.platform_app import synthesize
 from infra.stacks.customer_domain_stack import SPLINK_REQUIREMENTS, glue_requirements
 from infra.stages import Stage
+from tests.infra.full_context import full_context
 
 from .conftest import Synthesis, load_templates
 from .test_cold_start import (  # noqa: F401 - runtime_folders is the cold-start tests' fixture
@@ -77,7 +77,7 @@ def test_splink_is_the_default_engine_with_no_glue_2_resources(dev5: Synthesis) 
 
 @pytest.fixture(scope="module")
 def findmatches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    context = copy.deepcopy(read_cdk_json_context())
+    context = full_context()
     context["omni:environments"]["prod"]["mdm"]["engine"] = "findmatches"
     outdir = tmp_path_factory.mktemp("findmatches")
     synthesize("prod", 2, str(outdir), context=context)  # raises on any unacknowledged nag finding
@@ -271,7 +271,7 @@ def test_the_loader_reads_only_the_mdm_prefix_and_writes_with_named_actions(dev5
 
 
 def _variant(tmp_path_factory: pytest.TempPathFactory, matching: str) -> tuple[Path, dict[str, dict[str, Any]]]:
-    context = copy.deepcopy(read_cdk_json_context())
+    context = full_context()
     context["omni:environments"]["prod"]["mdm"]["engine"] = "entity-resolution"
     context["omni:environments"]["prod"]["mdm"]["entity_resolution"]["matching"] = matching
     outdir = tmp_path_factory.mktemp(f"entity-resolution-{matching}")
@@ -508,7 +508,7 @@ def test_entity_resolution_variant_passes_cfn_lint_and_keeps_no_stale_acknowledg
     for stack in ("customer-domain", "foundation"):
         matches = lint_file(outdir / f"omni-cx-prod-{stack}.template.json", config=ManualArgs(regions=["eu-west-2"]))
         assert [str(m) for m in matches if m.rule.severity == "error"] == []
-    context = copy.deepcopy(read_cdk_json_context())
+    context = full_context()
     context["omni:environments"]["prod"]["mdm"]["engine"] = "entity-resolution"
     with acknowledgement_audit() as acknowledgements, pytest.raises(RuntimeError, match="ValidationFailed"):
         synthesize("prod", 2, str(tmp_path), context=context)

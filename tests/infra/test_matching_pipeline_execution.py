@@ -9,7 +9,6 @@ The failure path's alert goes to moto's SNS. Waits are recorded, not slept.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -22,8 +21,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.config import read_cdk_json_context
 from infra.platform_app import synthesize
+from tests.infra.full_context import full_context
 
 from .conftest import load_templates
 
@@ -49,7 +48,7 @@ def _resolve(value: Any) -> str:
 
 @pytest.fixture(scope="module")
 def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    context = copy.deepcopy(read_cdk_json_context())
+    context = full_context()
     context["omni:environments"]["dev"]["mdm"]["engine"] = "entity-resolution"
     outdir: Path = tmp_path_factory.mktemp("matching-pipeline")
     synthesize("dev", 2, str(outdir), context=context)

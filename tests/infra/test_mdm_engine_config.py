@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from infra.config import ConfigError, config_for, read_cdk_json_context
+from tests.infra.full_context import full_context
 
 
 def _prod_with(**entity_resolution: Any) -> dict[str, Any]:
-    context = copy.deepcopy(read_cdk_json_context())
+    context = full_context()
     mdm = context["omni:environments"]["prod"]["mdm"]
     mdm["engine"] = entity_resolution.pop("engine", "entity-resolution")
     mdm["entity_resolution"].update(entity_resolution)
@@ -44,8 +44,17 @@ def test_a_bad_entity_resolution_setting_fails_with_one_line_naming_it(change: d
     assert "\n" not in str(raised.value)
 
 
-def test_a_missing_entity_resolution_block_is_named() -> None:
-    context = copy.deepcopy(read_cdk_json_context())
-    del context["omni:environments"]["dev"]["mdm"]["entity_resolution"]
-    with pytest.raises(ConfigError, match=r"^omni:environments\.dev\.mdm\.entity_resolution: missing; add it"):
-        config_for("dev", context=context)
+def test_choosing_the_engine_alone_takes_the_entity_resolution_defaults() -> None:
+    # Given dev as cdk.json gives it (no entity_resolution block), with only the engine changed
+    context = read_cdk_json_context()
+    context["omni:environments"]["dev"]["mdm"]["engine"] = "entity-resolution"
+    # Then the block is the one infra/config.py defines
+    settings = config_for("dev", context=context).environment.mdm.entity_resolution
+    assert "entity_resolution" not in read_cdk_json_context()["omni:environments"]["dev"]["mdm"]
+    assert settings.model_dump() == {
+        "matching": "ml",
+        "min_confidence": 0.9,
+        "first_poll_seconds": 60,
+        "max_poll_seconds": 900,
+        "timeout_hours": 12,
+    }
