@@ -26,7 +26,8 @@ from omni_domain.constants import (
     IDENTITY_PARTITION_KEY,
 )
 
-EVENTS = Path(__file__).parent / "events"
+# The sample events `omni lambda invoke` also uses: sample_events/<function>/<name>.json.
+SAMPLE_EVENTS = Path(__file__).resolve().parents[2] / "sample_events"
 REGION = "eu-west-2"
 TABLES = {
     ENV_CUSTOMER_TABLE: "test-customers",
@@ -41,8 +42,9 @@ for _name, _value in POWERTOOLS_ENVIRONMENT.items():
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A stored API Gateway REST (v1 proxy) event: tests/lambdas/events/<name>.json."""
-    return json.loads((EVENTS / f"{name}.json").read_text())
+    """A stored sample event by name (names are unique across functions): sample_events/<function>/<name>.json."""
+    (path,) = SAMPLE_EVENTS.glob(f"*/{name}.json")
+    return json.loads(path.read_text())
 
 
 def api_event(

@@ -25,7 +25,7 @@ from alert_router.constants import (
 )
 from tests.lambdas.conftest import REGION, FakeLambdaContext
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "sample_events" / "alert-router"  # shared with `omni lambda invoke`
 ACCOUNT = "123456789012"
 TEAMS = ("care", "platform", "growth", "ops")
 DEFAULT_TEAM = "ops"
@@ -38,7 +38,7 @@ def topic_arn(team: str) -> str:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A stored EventBridge event: tests/lambdas/alert_router/events/<name>.json."""
+    """A stored EventBridge event: sample_events/alert-router/<name>.json."""
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 

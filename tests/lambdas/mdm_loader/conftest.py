@@ -25,7 +25,7 @@ from mdm_loader import dependencies
 from mdm_loader.constants import ENV_CURATED_BUCKET
 from tests.lambdas.conftest import REGION, TABLES, FakeLambdaContext, create_tables
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "sample_events" / "mdm-loader"  # shared with `omni lambda invoke`
 RUN_ID = "20261104T120000Z"
 BUCKET = "test-curated"
 MDM_PREFIX = "mdm/"
@@ -57,7 +57,7 @@ def published_run(tmp_path_factory: pytest.TempPathFactory) -> PublishedRun:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A stored EventBridge event: tests/lambdas/mdm_loader/events/<name>.json."""
+    """A stored EventBridge event: sample_events/mdm-loader/<name>.json."""
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 

@@ -42,7 +42,7 @@ from omni_domain.models import (
 from rescorer.constants import ENV_RESCORE_DELAY_QUEUE_URL, ENV_RESCORE_PRODUCTS
 from tests.lambdas.conftest import CUSTOMER_ID, REGION, TABLES, create_tables
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "sample_events" / "rescorer"  # shared with `omni lambda invoke`
 ENDPOINT = "omni-propensity"
 RESCORE_TABLE = "test-rescore-debounce"
 DELAY_QUEUE = "test-rescore-delays"
@@ -69,7 +69,7 @@ def rescorer_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def state_event(name: str = "customer_state_changed", **detail: Any) -> dict[str, Any]:
-    """A stored EventBridge event (events/<name>.json); keyword arguments replace members of its detail."""
+    """A stored EventBridge event (sample_events/rescorer/<name>.json); keyword arguments replace members of its detail."""
     event = json.loads((EVENTS / f"{name}.json").read_text())
     event = copy.deepcopy(event)
     event["detail"].update(detail)

@@ -29,7 +29,9 @@ from .conftest import (
     stream_record,
 )
 
-FIXTURE = Path(__file__).parent / "events" / "dynamodb_stream_customer_state.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[3] / "sample_events" / "state-publisher" / "dynamodb_stream_customer_state.json"
+)
 
 
 def _details(world: World) -> list[dict[str, Any]]:
