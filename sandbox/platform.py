@@ -8,7 +8,8 @@ from the infrastructure: a renamed table or a new queue appears here on the next
 
 Handlers run in-process through `LocalPlatform.invoke`, with the environment the
 template gives their function (intrinsics resolved against the provisioned
-resources, cross-stack references through the exporting stack's outputs).
+resources, cross-stack references through the exporting stack's outputs: what
+each resource is called and how templates resolve is `sandbox.templates`).
 
 What moto cannot run is replaced by something observable:
 - an EventBridge rule's targets (Lambda functions, topics) become one sandbox
@@ -27,14 +28,12 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -45,26 +44,31 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from infra.config import PlatformConfig, config_for
-from infra.platform_app import synthesize
 from omni_domain.wiring import reset_all
 from sandbox.moto_speedups import faster_moto
+from sandbox.templates import (
+    BUCKET_TYPE,
+    BUS_TYPE,
+    PSEUDO_PARTITION,
+    QUEUE_TYPE,
+    RULE_TYPE,
+    STREAM_TYPE,
+    TABLE_TYPES,
+    TOPIC_TYPE,
+    URL_SUFFIX,
+    CloudAssembly,
+    EventSource,
+    FunctionDefinition,
+    LoadedFunction,
+    Resource,
+    SandboxError,
+    TemplateFunctions,
+    TemplateResolver,
+    function_ids,
+    synthesize_assembly,
+)
 
-PSEUDO_PARTITION = "aws"
-URL_SUFFIX = "amazonaws.com"
 SANDBOX_PREFIX = "omni-sandbox"
-
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
-STREAM_TYPE = "AWS::Kinesis::Stream"
-QUEUE_TYPE = "AWS::SQS::Queue"
-BUS_TYPE = "AWS::Events::EventBus"
-RULE_TYPE = "AWS::Events::Rule"
-BUCKET_TYPE = "AWS::S3::Bucket"
-TOPIC_TYPE = "AWS::SNS::Topic"
-FUNCTION_TYPE = "AWS::Lambda::Function"
-ALIAS_TYPE = "AWS::Lambda::Alias"
-VERSION_TYPE = "AWS::Lambda::Version"
-EVENT_SOURCE_TYPE = "AWS::Lambda::EventSourceMapping"
-PROVISIONED_TYPES = (*TABLE_TYPES, STREAM_TYPE, QUEUE_TYPE, BUS_TYPE, RULE_TYPE, BUCKET_TYPE, TOPIC_TYPE)
 
 
 class StandInError(Exception):
@@ -74,38 +78,6 @@ class StandInError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
-
-
-class SandboxError(Exception):
-    """The templates ask for something the sandbox cannot stand up or resolve."""
-
-
-@dataclass(frozen=True, slots=True)
-class Resource:
-    stack: str
-    logical_id: str
-    type: str
-    properties: Mapping[str, Any]
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.stack, self.logical_id)
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionDefinition:
-    stack: str
-    logical_id: str
-    name: str
-    handler: str
-    memory_mb: int
-    timeout_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class _LoadedFunction:
-    definition: FunctionDefinition
-    environment: Mapping[str, str]  # Environment.Variables, every intrinsic resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +91,6 @@ class RuleRoute:
     pattern: Mapping[str, Any] | None
     inbox: str | None  # the log group standing in for the targets (None: the rule has no targets)
     target_handlers: tuple[str, ...]  # handler paths of the Lambda targets
-
-
-@dataclass(frozen=True, slots=True)
-class EventSource:
-    """An event source mapping: which stream or queue feeds which function, and how."""
-
-    handler: str
-    source_arn: str
-    batch_size: int
-    starting_position: str | None
-    properties: Mapping[str, Any]
 
 
 @dataclass(slots=True)
@@ -180,258 +141,22 @@ class _HandlerOutput(io.TextIOBase):
 HANDLER_OUTPUT = _HandlerOutput()
 
 
-class Templates:
-    """The stacks of one synthesized cloud assembly."""
-
-    def __init__(self, stacks: Mapping[str, Mapping[str, Any]]) -> None:
-        self.stacks = dict(stacks)
-
-    @classmethod
-    def from_assembly(cls, outdir: Path) -> Templates:
-        manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-        stacks: dict[str, Mapping[str, Any]] = {}
-        for artifact_id, artifact in manifest.get("artifacts", {}).items():
-            if artifact.get("type") != "aws:cloudformation:stack":
-                continue
-            properties = artifact["properties"]
-            template = json.loads((outdir / properties["templateFile"]).read_text(encoding="utf-8"))
-            stacks[properties.get("stackName", artifact_id)] = template
-        if not stacks:
-            raise SandboxError(f"{outdir}: the cloud assembly has no stacks")
-        return cls(stacks)
-
-    def resources(self, *types: str) -> list[Resource]:
-        found = []
-        for stack, template in self.stacks.items():
-            for logical_id, resource in template.get("Resources", {}).items():
-                if not types or resource["Type"] in types:
-                    found.append(Resource(stack, logical_id, resource["Type"], resource.get("Properties", {})))
-        return found
-
-    def resource(self, stack: str, logical_id: str) -> Resource:
-        try:
-            raw = self.stacks[stack]["Resources"][logical_id]
-        except KeyError:
-            raise SandboxError(f"{stack}: no resource {logical_id}") from None
-        return Resource(stack, logical_id, raw["Type"], raw.get("Properties", {}))
-
-
-def synthesize_templates(env: str, maturity: int, outdir: Path | None = None) -> Templates:
-    """Synthesize the app in-process (cdk-nag included, as `cdk synth` does) and read its templates."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
-    if outdir is not None:
-        synthesize(env, maturity, str(outdir))
-        return Templates.from_assembly(outdir)
-    with tempfile.TemporaryDirectory(prefix="omni-sandbox-") as scratch:
-        synthesize(env, maturity, scratch)
-        return Templates.from_assembly(Path(scratch))
-
-
-class _Resolver:
-    """Physical names and attributes of the templates' resources, and CloudFormation intrinsics resolved on them.
-
-    Names are what CloudFormation would use: the template's name property, or a
-    generated `stack-LogicalId` where the template leaves the name to CloudFormation.
-    """
-
-    def __init__(self, templates: Templates, *, account: str, region: str) -> None:
-        self.templates = templates
-        self.account = account
-        self.region = region
-        self._attributes: dict[tuple[str, str], dict[str, str]] = {}
-        self.overrides: dict[tuple[str, str], dict[str, str]] = {}  # set once moto has created the resource
-
-    # -- physical names and attributes -------------------------------------------------------------
-    def attributes(self, stack: str, logical_id: str) -> dict[str, str]:
-        key = (stack, logical_id)
-        if key not in self._attributes:
-            self._attributes[key] = self._compute(self.templates.resource(stack, logical_id))
-        return {**self._attributes[key], **self.overrides.get(key, {})}
-
-    def physical_name(self, resource: Resource) -> str:
-        return self.attributes(*resource.key)["Name"]
-
-    def _named(self, resource: Resource, prop: str, *, limit: int, lower: bool = False, suffix: str = "") -> str:
-        if prop in resource.properties:
-            return str(self.resolve(resource.properties[prop], resource.stack))
-        generated = f"{resource.stack}-{resource.logical_id}"
-        generated = generated.lower() if lower else generated
-        return generated[: limit - len(suffix)] + suffix
-
-    def _compute(self, resource: Resource) -> dict[str, str]:  # noqa: PLR0911 - one return per resource type
-        region, account, kind = self.region, self.account, resource.type
-        if kind in TABLE_TYPES:
-            name = self._named(resource, "TableName", limit=255)
-            arn = f"arn:{PSEUDO_PARTITION}:dynamodb:{region}:{account}:table/{name}"
-            return {"Ref": name, "Name": name, "Arn": arn}
-        if kind == STREAM_TYPE:
-            name = self._named(resource, "Name", limit=128)
-            return {
-                "Ref": name,
-                "Name": name,
-                "Arn": f"arn:{PSEUDO_PARTITION}:kinesis:{region}:{account}:stream/{name}",
-            }
-        if kind == QUEUE_TYPE:
-            fifo = bool(resource.properties.get("FifoQueue"))
-            name = self._named(resource, "QueueName", limit=80, suffix=".fifo" if fifo else "")
-            url = f"https://sqs.{region}.{URL_SUFFIX}/{account}/{name}"
-            arn = f"arn:{PSEUDO_PARTITION}:sqs:{region}:{account}:{name}"
-            return {"Ref": url, "Name": name, "QueueName": name, "QueueUrl": url, "Arn": arn}
-        if kind == TOPIC_TYPE:
-            name = self._named(resource, "TopicName", limit=256)
-            arn = f"arn:{PSEUDO_PARTITION}:sns:{region}:{account}:{name}"
-            return {"Ref": arn, "Name": name, "TopicName": name, "TopicArn": arn}
-        if kind == BUCKET_TYPE:
-            name = self._named(resource, "BucketName", limit=63, lower=True)
-            return {
-                "Ref": name,
-                "Name": name,
-                "Arn": f"arn:{PSEUDO_PARTITION}:s3:::{name}",
-                "DomainName": f"{name}.s3.{URL_SUFFIX}",
-                "RegionalDomainName": f"{name}.s3.{region}.{URL_SUFFIX}",
-            }
-        if kind == BUS_TYPE:
-            name = self._named(resource, "Name", limit=256)
-            arn = f"arn:{PSEUDO_PARTITION}:events:{region}:{account}:event-bus/{name}"
-            return {"Ref": name, "Name": name, "Arn": arn}
-        if kind == RULE_TYPE:
-            name = self._named(resource, "Name", limit=64)
-            return {"Ref": name, "Name": name, "Arn": f"arn:{PSEUDO_PARTITION}:events:{region}:{account}:rule/{name}"}
-        if kind == FUNCTION_TYPE:
-            name = self._named(resource, "FunctionName", limit=64)
-            arn = f"arn:{PSEUDO_PARTITION}:lambda:{region}:{account}:function:{name}"
-            return {"Ref": name, "Name": name, "Arn": arn}
-        if kind in (ALIAS_TYPE, VERSION_TYPE):
-            function = self.resolve(resource.properties.get("FunctionName"), resource.stack)
-            function_arn = str(function)
-            if not function_arn.startswith("arn:"):
-                function_arn = f"arn:{PSEUDO_PARTITION}:lambda:{region}:{account}:function:{function}"
-            qualifier = resource.properties.get("Name", "1") if kind == ALIAS_TYPE else "1"
-            arn = f"{function_arn}:{qualifier}"
-            return {"Ref": arn, "Name": arn, "Arn": arn, "Version": "1"}
-        name = f"{resource.stack}-{resource.logical_id}"
-        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-        return {"Ref": name, "Name": name, "Arn": f"arn:{PSEUDO_PARTITION}:{service}:{region}:{account}:{name}"}
-
-    # -- intrinsics ----------------------------------------------------------------------------------
-    def resolve(self, value: Any, stack: str) -> Any:  # noqa: PLR0911 - one branch per intrinsic
-        if isinstance(value, list):
-            return [self.resolve(item, stack) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) != 1 or not next(iter(value)).startswith(("Fn::", "Ref")):
-            return {key: self.resolve(item, stack) for key, item in value.items()}
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return self._ref(argument, stack)
-        if function == "Fn::GetAtt":
-            logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-            return self._get_att(stack, logical_id, attribute)
-        if function == "Fn::Join":
-            separator, parts = argument
-            return str(separator).join(str(part) for part in self.resolve(parts, stack))
-        if function == "Fn::Select":
-            index, items = argument
-            return self.resolve(items, stack)[int(self.resolve(index, stack))]
-        if function == "Fn::Split":
-            separator, text = argument
-            return str(self.resolve(text, stack)).split(separator)
-        if function == "Fn::Sub":
-            return self._sub(argument, stack)
-        if function == "Fn::ImportValue":
-            return self._import(str(self.resolve(argument, stack)))
-        if function == "Fn::GetStackOutput":
-            return self._stack_output(str(argument["StackName"]), str(argument["OutputName"]))
-        raise SandboxError(f"{stack}: the sandbox cannot resolve {function} ({json.dumps(argument)[:120]})")
-
-    def _ref(self, name: str, stack: str) -> str:
-        pseudo = {
-            "AWS::AccountId": self.account,
-            "AWS::Region": self.region,
-            "AWS::Partition": PSEUDO_PARTITION,
-            "AWS::URLSuffix": URL_SUFFIX,
-            "AWS::StackName": stack,
-            "AWS::StackId": f"arn:{PSEUDO_PARTITION}:cloudformation:{self.region}:{self.account}:stack/{stack}/sandbox",
-            "AWS::NoValue": "",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        template = self.templates.stacks[stack]
-        if name in template.get("Parameters", {}):
-            return str(template["Parameters"][name].get("Default", ""))
-        return self.attributes(stack, name)["Ref"]
-
-    def _get_att(self, stack: str, logical_id: str, attribute: str) -> str:
-        attributes = self.attributes(stack, logical_id)
-        if attribute not in attributes:
-            raise SandboxError(f"{stack}: the sandbox does not know {logical_id}.{attribute}")
-        return attributes[attribute]
-
-    def _sub(self, argument: Any, stack: str) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-        resolved = {name: self.resolve(value, stack) for name, value in variables.items()}
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in resolved:
-                return str(resolved[name])
-            if "." in name and not name.startswith("AWS::"):
-                logical_id, attribute = name.split(".", 1)
-                return self._get_att(stack, logical_id, attribute)
-            return self._ref(name, stack)
-
-        return re.sub(r"\$\{([^!][^}]*)\}", substitute, text)
-
-    def _import(self, export_name: str) -> Any:
-        for stack, template in self.templates.stacks.items():
-            for output in template.get("Outputs", {}).values():
-                export = output.get("Export", {}).get("Name")
-                if export is not None and self.resolve(export, stack) == export_name:
-                    return self.resolve(output["Value"], stack)
-        raise SandboxError(f"no stack exports {export_name}")
-
-    def _stack_output(self, stack: str, output_name: str) -> Any:
-        try:
-            output = self.templates.stacks[stack]["Outputs"][output_name]
-        except KeyError:
-            raise SandboxError(f"stack {stack} has no output {output_name}") from None
-        return self.resolve(output["Value"], stack)
-
-    def referenced_ids(self, value: Any) -> list[str]:
-        """Logical ids a (possibly nested) expression refers to, in order."""
-        found: list[str] = []
-        if isinstance(value, list):
-            for item in value:
-                found += self.referenced_ids(item)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if key == "Ref" and isinstance(item, str) and not item.startswith("AWS::"):
-                    found.append(item)
-                elif key == "Fn::GetAtt":
-                    found.append(item.split(".", 1)[0] if isinstance(item, str) else item[0])
-                else:
-                    found += self.referenced_ids(item)
-        return found
-
-
 class LocalPlatform:
     """The platform provisioned in moto, with lookups by name and in-process handler invocation."""
 
-    def __init__(self, config: PlatformConfig, templates: Templates, *, account: str) -> None:
+    def __init__(self, config: PlatformConfig, templates: CloudAssembly, *, account: str) -> None:
         self.config = config
         self.templates = templates
         self.account = account
         self.region = config.region
-        self.resolver = _Resolver(templates, account=account, region=self.region)
+        self.resolver = TemplateResolver(templates, account=account, region=self.region)
         self.rules: list[RuleRoute] = []
         self.bus_taps: dict[str, str] = {}  # bus name -> the inbox of its catch-all tap
         self._read: dict[str, int] = {}  # inbox -> events already returned
         self.topic_taps: dict[str, str] = {}  # topic arn -> queue url subscribed to it
         self._clients: dict[str, Any] = {}
         self._wired: dict[str, tuple[str, str]] = {}  # handler package -> the function its wiring was built for
-        self._function_list: list[_LoadedFunction] = []  # built by provision()
-        self._functions: dict[str, list[_LoadedFunction]] = {}  # handler path or logical id -> its functions
+        self._functions: TemplateFunctions | None = None  # built by provision(), once the resources exist
 
     # -- clients and lookups -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -494,45 +219,21 @@ class LocalPlatform:
 
     # -- functions -------------------------------------------------------------------------------------
     def functions(self) -> list[FunctionDefinition]:
-        return [fn.definition for fn in self._function_list]
+        return [fn.definition for fn in self._function_index().all]
 
-    def _index_functions(self) -> None:
-        """Every Python function of the templates with its resolved environment, by handler and by logical id."""
-        self._function_list = []
-        self._functions = {}
-        for resource in self.resources(FUNCTION_TYPE):
-            handler = resource.properties.get("Handler")
-            if not handler or handler.startswith("index."):  # CDK's own custom-resource providers (Node.js)
-                continue
-            definition = FunctionDefinition(
-                stack=resource.stack,
-                logical_id=resource.logical_id,
-                name=self.name_of(resource),
-                handler=handler,
-                memory_mb=int(resource.properties.get("MemorySize", 128)),
-                timeout_seconds=int(resource.properties.get("Timeout", 3)),
-            )
-            raw = resource.properties.get("Environment", {}).get("Variables", {})
-            environment = {name: str(self.resolver.resolve(value, resource.stack)) for name, value in raw.items()}
-            loaded = _LoadedFunction(definition, environment)
-            self._function_list.append(loaded)
-            for key in dict.fromkeys((handler, resource.logical_id)):
-                self._functions.setdefault(key, []).append(loaded)
+    def _function_index(self) -> TemplateFunctions:
+        if self._functions is None:
+            raise SandboxError("the platform's functions are known once it is provisioned")
+        return self._functions
 
-    def _loaded(self, handler_path: str) -> _LoadedFunction:
-        found = self._functions.get(handler_path, [])
-        if not found:
-            known = ", ".join(sorted(fn.definition.handler for fn in self._function_list))
-            raise SandboxError(f"no function with handler {handler_path!r} at this stage; defined: {known}")
-        if len(found) > 1:
-            raise SandboxError(f"several functions use {handler_path!r}: name one by logical id")
-        return found[0]
+    def _loaded(self, handler_path: str) -> LoadedFunction:
+        return self._function_index().loaded(handler_path)
 
     def function(self, handler_path: str) -> FunctionDefinition:
         return self._loaded(handler_path).definition
 
     def has_function(self, handler_path: str) -> bool:
-        return handler_path in self._functions
+        return handler_path in self._function_index()
 
     def function_environment(self, handler_path: str) -> dict[str, str]:
         """The function's Environment.Variables from its template, every intrinsic resolved."""
@@ -540,41 +241,11 @@ class LocalPlatform:
 
     def event_sources(self, handler_path: str) -> list[EventSource]:
         """The event source mappings that feed this function."""
-        fn = self.function(handler_path)
-        sources = []
-        for mapping in self.resources(EVENT_SOURCE_TYPE):
-            if mapping.stack != fn.stack or fn.logical_id not in self.function_ids(
-                mapping.stack, mapping.properties.get("FunctionName")
-            ):
-                continue
-            props = mapping.properties
-            sources.append(
-                EventSource(
-                    handler=fn.handler,
-                    source_arn=str(self.resolver.resolve(props.get("EventSourceArn"), mapping.stack)),
-                    batch_size=int(props.get("BatchSize", 100)),
-                    starting_position=props.get("StartingPosition"),
-                    properties=props,
-                )
-            )
-        return sources
+        return self._function_index().event_sources(handler_path)
 
     def function_ids(self, stack: str, expression: Any) -> list[str]:
         """The Lambda functions an expression (a function, version or alias reference) points at, each once."""
-        return list(dict.fromkeys(self._referenced_functions(stack, expression)))
-
-    def _referenced_functions(self, stack: str, expression: Any) -> list[str]:
-        ids = []
-        for logical_id in self.resolver.referenced_ids(expression):
-            resource = self.templates.stacks[stack]["Resources"].get(logical_id)
-            if resource is None:
-                continue
-            if resource["Type"] == FUNCTION_TYPE:
-                ids.append(logical_id)
-            elif resource["Type"] in (ALIAS_TYPE, VERSION_TYPE):
-                ids += self._referenced_functions(stack, resource["Properties"].get("FunctionName"))
-                ids += self._referenced_functions(stack, resource["Properties"].get("FunctionVersion"))
-        return ids
+        return function_ids(self.templates, stack, expression)
 
     def context_for(self, handler_path: str) -> LambdaContext:
         return self._context(self.function(handler_path))
@@ -771,7 +442,7 @@ class LocalPlatform:
             self._create_bus(resource)
         for resource in self.resources(RULE_TYPE):
             self._create_rule(resource)
-        self._index_functions()
+        self._functions = TemplateFunctions(self.resolver)
 
     def _create_bucket(self, resource: Resource) -> None:
         s3, name = self.client("s3"), self.name_of(resource)
@@ -935,7 +606,7 @@ def _index(index: Mapping[str, Any], *, provisioned: bool) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def local_platform(
-    *, env: str = "dev", maturity: int = 5, templates: Templates | None = None
+    *, env: str = "dev", maturity: int = 5, templates: CloudAssembly | None = None
 ) -> Iterator[LocalPlatform]:
     """The platform of `env` at `maturity`, provisioned in moto for the duration of the block.
 
@@ -943,7 +614,7 @@ def local_platform(
     env and stage, such as a test session); by default the app is synthesized here.
     """
     config = config_for(env, maturity)
-    templates = templates or synthesize_templates(env, maturity)
+    templates = templates or synthesize_assembly(env, maturity)
     account = config.account or DEFAULT_ACCOUNT_ID
     # moto answers as the configured account, so ARNs built from the templates match moto's.
     with (

@@ -10,8 +10,9 @@ from pathlib import Path
 from omni_domain.constants import IDENTITY_PARTITION_KEY
 from omni_domain.identifiers import identifier_key, normalise_phone
 from sandbox.context import GoldenCustomer, Progress, RunContext, Sizes
-from sandbox.platform import LocalPlatform, Templates, local_platform, synthesize_templates
+from sandbox.platform import LocalPlatform, local_platform
 from sandbox.steps import alert, call, journeys, mdm, propensity, services, state
+from sandbox.templates import CloudAssembly, synthesize_assembly
 
 F1_FLOOR = 0.9
 
@@ -148,7 +149,7 @@ def run_sandbox(
     *,
     env: str = "dev",
     maturity: int = 5,
-    templates: Templates | None = None,
+    templates: CloudAssembly | None = None,
     progress: Progress | None = None,
     workdir: Path | None = None,
 ) -> SandboxReport:
@@ -157,7 +158,7 @@ def run_sandbox(
     clock = time.perf_counter()
     if templates is None:
         progress(f"synthesizing {env} at stage {maturity} (cdk-nag included)")
-        templates = synthesize_templates(env, maturity)
+        templates = synthesize_assembly(env, maturity)
     timings["synthesis"] = time.perf_counter() - clock
     with (
         tempfile.TemporaryDirectory(prefix="omni-sandbox-") as scratch,

@@ -137,7 +137,7 @@ def api_routes(platform: LocalPlatform) -> list[Route]:
     handlers = {(fn.stack, fn.logical_id): fn.handler for fn in platform.functions()}
     routes = []
     for method in platform.resources(METHOD_TYPE):
-        stack = platform.templates.stacks[method.stack]["Resources"]
+        stack = platform.templates.template(method.stack)["Resources"]
         http_method = str(method.properties.get("HttpMethod", "")).upper()
         integration = method.properties.get("Integration") or {}
         if http_method == "OPTIONS" or integration.get("Type") != "AWS_PROXY":

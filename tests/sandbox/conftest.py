@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.platform import Templates, synthesize_templates
+from sandbox.templates import CloudAssembly, synthesize_assembly
 
 
 @pytest.fixture(scope="session")
-def dev_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    return synthesize_templates("dev", 5, tmp_path_factory.mktemp("assembly"))
+def dev_templates(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    return synthesize_assembly("dev", 5, tmp_path_factory.mktemp("assembly"))

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.platform import Templates, local_platform
+from sandbox.platform import local_platform
 from sandbox.serve import LocalApis, LocalApiServer, running
+from sandbox.templates import CloudAssembly
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SEED = 20261201
@@ -44,7 +45,7 @@ def schemathesis(document_url: str, workdir: Path) -> subprocess.Popen[str]:
 
 @pytest.mark.enable_socket
 @pytest.mark.allow_hosts(["127.0.0.1"])
-def test_schemathesis_finds_no_failure_on_either_api(dev_templates: Templates, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_failure_on_either_api(dev_templates: CloudAssembly, tmp_path: Path) -> None:
     # Given both APIs served on loopback from a seeded sandbox platform
     with local_platform(templates=dev_templates) as platform:
         apis = LocalApis(platform)

@@ -16,24 +16,25 @@ from infra.config import read_cdk_json_context
 from infra.platform_app import synthesize
 from infra.stacks.customer_domain_stack import MDM_PREFIX
 from sandbox.context import Progress, RunContext, Sizes
-from sandbox.platform import Templates, local_platform
+from sandbox.platform import local_platform
 from sandbox.run import F1_FLOOR
 from sandbox.steps import entity_resolution, mdm
+from sandbox.templates import CloudAssembly, read_assembly
 
 SIZES = Sizes(customers=600, journeys=1, seed=7)  # the sizes the end-to-end sandbox test matches with
 
 
 @pytest.fixture(scope="module")
-def er_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def er_templates(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
     context = copy.deepcopy(read_cdk_json_context())
     context["omni:environments"]["dev"]["mdm"]["engine"] = "entity-resolution"
     outdir = tmp_path_factory.mktemp("entity-resolution-assembly")
     synthesize("dev", 2, str(outdir), context=context)
-    return Templates.from_assembly(outdir)
+    return read_assembly(outdir)
 
 
 def test_with_the_engine_synthesized_the_mdm_step_stands_in_for_the_service_and_loads_its_run(
-    er_templates: Templates, tmp_path: Path
+    er_templates: CloudAssembly, tmp_path: Path
 ) -> None:
     with local_platform(env="dev", maturity=2, templates=er_templates) as platform:
         context = RunContext(platform, SIZES, tmp_path, Progress(stream=None))
@@ -67,7 +68,7 @@ def test_with_the_engine_synthesized_the_mdm_step_stands_in_for_the_service_and_
 class _Synthesized:
     """What the stand-in reads of a platform: its templates' resources of a type."""
 
-    def __init__(self, templates: Templates) -> None:
+    def __init__(self, templates: CloudAssembly) -> None:
         self.templates = templates
 
     def resources(self, *types: str) -> list[Any]:
@@ -75,7 +76,7 @@ class _Synthesized:
 
 
 def test_without_a_synthesized_workflow_there_is_no_stand_in() -> None:
-    splink = Templates({"omni-cx-dev-customer-domain": {"Resources": {}}})
+    splink = CloudAssembly.from_templates({"omni-cx-dev-customer-domain": {"Resources": {}}})
     assert entity_resolution.workflow_of(_Synthesized(splink)) is None  # type: ignore[arg-type]
 
 

@@ -19,12 +19,13 @@ import pytest
 from event_processor.aws import DynamoDBStateStore
 from event_processor.ports import StoreUnavailableError
 from sandbox.context import Progress, RunContext, Sizes
-from sandbox.platform import LocalPlatform, Templates, local_platform
+from sandbox.platform import LocalPlatform, local_platform
 from sandbox.steps import journeys
+from sandbox.templates import CloudAssembly
 
 
 @pytest.fixture
-def context(dev_templates: Templates, tmp_path: Path) -> Iterator[RunContext]:
+def context(dev_templates: CloudAssembly, tmp_path: Path) -> Iterator[RunContext]:
     with local_platform(templates=dev_templates) as platform:
         yield RunContext(platform, Sizes(customers=0, journeys=0, seed=3), tmp_path, Progress(stream=None))
 

@@ -7,23 +7,23 @@ import json
 import pytest
 
 from sandbox.events import api_gateway_event
-from sandbox.platform import (
+from sandbox.platform import local_platform
+from sandbox.templates import (
     BUS_TYPE,
     QUEUE_TYPE,
     STREAM_TYPE,
     TABLE_TYPES,
     TOPIC_TYPE,
+    CloudAssembly,
     SandboxError,
-    Templates,
-    local_platform,
 )
 
 
-def _declared_names(templates: Templates, *types: str, prop: str) -> set[str]:
+def _declared_names(templates: CloudAssembly, *types: str, prop: str) -> set[str]:
     return {r.properties[prop] for r in templates.resources(*types) if isinstance(r.properties.get(prop), str)}
 
 
-def test_every_table_stream_queue_bus_and_topic_of_the_templates_exists_in_moto(dev_templates: Templates) -> None:
+def test_every_table_stream_queue_bus_and_topic_of_the_templates_exists_in_moto(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         tables = set(platform.client("dynamodb").list_tables()["TableNames"])
         streams = set(platform.client("kinesis").list_streams()["StreamNames"])
@@ -42,7 +42,7 @@ def test_every_table_stream_queue_bus_and_topic_of_the_templates_exists_in_moto(
         assert "omni-cx-dev-customers" in tables  # the name the runtime constants agree on
 
 
-def test_tables_keep_their_keys_indexes_ttl_and_streams(dev_templates: Templates) -> None:
+def test_tables_keep_their_keys_indexes_ttl_and_streams(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         dynamodb = platform.client("dynamodb")
         for resource in dev_templates.resources(*TABLE_TYPES):
@@ -59,7 +59,7 @@ def test_tables_keep_their_keys_indexes_ttl_and_streams(dev_templates: Templates
             assert table.get("StreamSpecification", {}).get("StreamViewType") == view, name
 
 
-def test_function_environments_resolve_to_the_provisioned_resources(dev_templates: Templates) -> None:
+def test_function_environments_resolve_to_the_provisioned_resources(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         environment = platform.function_environment("event_processor.handler.lambda_handler")
         assert environment["CUSTOMER_TABLE_NAME"] == platform.table("customers")  # through the exporting stack
@@ -73,7 +73,7 @@ def test_function_environments_resolve_to_the_provisioned_resources(dev_template
             )
 
 
-def test_rules_deliver_what_their_pattern_matches_to_a_sandbox_queue(dev_templates: Templates) -> None:
+def test_rules_deliver_what_their_pattern_matches_to_a_sandbox_queue(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         route = next(rule for rule in platform.rules if "alert_router.handler.lambda_handler" in rule.target_handlers)
         pattern = dict(route.pattern or {})
@@ -88,7 +88,7 @@ def test_rules_deliver_what_their_pattern_matches_to_a_sandbox_queue(dev_templat
         ]
 
 
-def test_unknown_names_fail_with_the_known_ones(dev_templates: Templates) -> None:
+def test_unknown_names_fail_with_the_known_ones(dev_templates: CloudAssembly) -> None:
     with (
         local_platform(templates=dev_templates) as platform,
         pytest.raises(SandboxError, match="omni-cx-dev-customers"),
@@ -96,7 +96,7 @@ def test_unknown_names_fail_with_the_known_ones(dev_templates: Templates) -> Non
         platform.table("no-such-table")
 
 
-def test_invoke_runs_the_real_handler_with_its_template_environment(dev_templates: Templates) -> None:
+def test_invoke_runs_the_real_handler_with_its_template_environment(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         customer_id = "gc-0a1b2c3d4e5f60718293"
         event = api_gateway_event(
@@ -107,7 +107,7 @@ def test_invoke_runs_the_real_handler_with_its_template_environment(dev_template
 
 
 def test_a_bucket_with_eventbridge_notifications_puts_its_s3_events_on_the_default_bus(
-    dev_templates: Templates,
+    dev_templates: CloudAssembly,
 ) -> None:
     """The curated bucket's template turns EventBridge notifications on: moto emits the manifest's event itself."""
     with local_platform(templates=dev_templates) as platform:
@@ -126,7 +126,7 @@ def test_a_bucket_with_eventbridge_notifications_puts_its_s3_events_on_the_defau
         assert all(platform.bus_events(bus) == [] for bus in platform.bus_taps)
 
 
-def test_the_flows_lambda_placeholders_are_read_from_the_templates(dev_templates: Templates) -> None:
+def test_the_flows_lambda_placeholders_are_read_from_the_templates(dev_templates: CloudAssembly) -> None:
     from connect_flows.manifest import load_manifest
     from sandbox.steps.call import flow_functions
 

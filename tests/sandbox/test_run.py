@@ -8,16 +8,16 @@ import pytest
 
 from omni_cli.main import build_parser
 from sandbox.context import Progress, Sizes
-from sandbox.platform import Templates
 from sandbox.report import render_text, write_html
 from sandbox.run import SandboxReport, run_sandbox
+from sandbox.templates import CloudAssembly
 
 # 600 source records: the matching engine trains on them with seed 7 (some small sets defeat Splink's EM).
 SIZES = Sizes(customers=600, journeys=300, seed=7)
 
 
 @pytest.fixture(scope="module")
-def report(dev_templates: Templates) -> SandboxReport:
+def report(dev_templates: CloudAssembly) -> SandboxReport:
     return run_sandbox(SIZES, templates=dev_templates, progress=Progress(stream=None))
 
 

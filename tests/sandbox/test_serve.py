@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.platform import Templates, local_platform
+from sandbox.platform import local_platform
 from sandbox.serve import (
     SEED_CUSTOMERS,
     LocalApis,
@@ -22,6 +22,7 @@ from sandbox.serve import (
     resource_pattern,
     running,
 )
+from sandbox.templates import CloudAssembly
 
 CUSTOMER_ID = "gc-00112233445566778899"
 
@@ -42,7 +43,7 @@ def _request(
 
 @pytest.mark.enable_socket
 @pytest.mark.allow_hosts(["127.0.0.1"])
-def test_put_then_get_round_trip_over_http(dev_templates: Templates) -> None:
+def test_put_then_get_round_trip_over_http(dev_templates: CloudAssembly) -> None:
     # Given the platform in moto, served on an ephemeral loopback port, seeded
     with local_platform(templates=dev_templates) as platform:
         apis = LocalApis(platform)
@@ -83,7 +84,7 @@ def test_put_then_get_round_trip_over_http(dev_templates: Templates) -> None:
 
 @pytest.mark.enable_socket
 @pytest.mark.allow_hosts(["127.0.0.1"])
-def test_any_other_method_on_a_resource_is_a_405_with_allow(dev_templates: Templates) -> None:
+def test_any_other_method_on_a_resource_is_a_405_with_allow(dev_templates: CloudAssembly) -> None:
     # http.server answers 501 to a method it has no do_ handler for; the sandbox routes every method instead
     with (
         local_platform(templates=dev_templates) as platform,
@@ -100,7 +101,7 @@ def test_any_other_method_on_a_resource_is_a_405_with_allow(dev_templates: Templ
     assert set(answers.values()) == {(405, "DELETE, GET, PATCH, PUT", "application/problem+json")}
 
 
-def test_a_request_becomes_the_proxy_event_api_gateway_sends(dev_templates: Templates) -> None:
+def test_a_request_becomes_the_proxy_event_api_gateway_sends(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         apis = LocalApis(platform)
         route = next(r for r in apis.routes if (r.method, r.resource) == ("GET", "/customers"))
@@ -122,7 +123,7 @@ def test_a_request_becomes_the_proxy_event_api_gateway_sends(dev_templates: Temp
     assert event["isBase64Encoded"] is False
 
 
-def test_routes_and_handlers_come_from_the_templates(dev_templates: Templates) -> None:
+def test_routes_and_handlers_come_from_the_templates(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         routes = {(r.method, r.resource): r.handler for r in api_routes(platform)}
     assert routes[("PUT", "/customers/{customer_id}")] == "profiles.handler.lambda_handler"
@@ -130,7 +131,7 @@ def test_routes_and_handlers_come_from_the_templates(dev_templates: Templates) -
     assert routes[("PUT", "/rule-sets/{version}/activate")] == "eligibility.handler.lambda_handler"
 
 
-def test_unknown_paths_and_methods_are_problems(dev_templates: Templates) -> None:
+def test_unknown_paths_and_methods_are_problems(dev_templates: CloudAssembly) -> None:
     with local_platform(templates=dev_templates) as platform:
         apis = LocalApis(platform)
         missing = apis.handle("GET", "/nowhere", [], b"")
