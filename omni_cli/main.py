@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # `set_defaults(func=handler)`; the handler returns an exit code.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "omni_cli.stages",
+    "omni_cli.config_command",
     "omni_cli.flows",
     "omni_cli.mdm",
     "omni_cli.propensity",

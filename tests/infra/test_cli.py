@@ -12,6 +12,7 @@ def test_every_subcommand_is_wired() -> None:
     choices = subparsers.choices  # type: ignore[attr-defined]
     expected = {
         "stages",
+        "config",
         "assembly",
         "demo",
         "diagram",
