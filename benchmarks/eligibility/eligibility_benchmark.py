@@ -26,11 +26,11 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
 from eligibility.decisions import EligibilityService
-from eligibility.memory import InMemoryDecisionLog, InMemoryRuleSetStore
 from eligibility.rule_sets import RuleSet, RuleSetDocument
 from eligibility.scoring import NoModel
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import ConsentDecision, CustomerProfile, LiveState, ProfileAttributes, RollingSpend
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
+from omni_testing.eligibility import InMemoryDecisionLog, InMemoryRuleSetStore
 from tests.lambdas.conftest import CUSTOMER_ID, REGION, FakeLambdaContext, api_event, load_event
 
 REPOSITORY = Path(__file__).resolve().parents[2]

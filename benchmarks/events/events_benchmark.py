@@ -34,7 +34,6 @@ from moto import mock_aws
 
 from event_processor.batch import EventBatch
 from event_processor.ledger import Ledger, ledger_document
-from event_processor.memory import InMemoryResolver, InMemoryStateStore, RecordingDeadLetters, RecordingPublisher
 from event_processor.processor import CoalescingKinesisProcessor
 from event_processor.rules import Policy
 from omni_domain.constants import (
@@ -47,6 +46,7 @@ from omni_domain.constants import (
 from omni_domain.dynamodb_store import live_state_item
 from omni_domain.identity_map import identity_item, new_link
 from omni_domain.models import LiveState
+from omni_testing.event_processor import InMemoryResolver, InMemoryStateStore, RecordingDeadLetters, RecordingPublisher
 from tests.lambdas.conftest import REGION, TABLES, FakeLambdaContext, create_tables, load_event
 
 Store = Literal["memory", "moto"]

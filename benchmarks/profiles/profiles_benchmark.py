@@ -23,8 +23,8 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.profile_service import ProfileService
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
 from profiles import dependencies
 from profiles.writes import CustomerWrites, idempotency_config
 from tests.lambdas.conftest import REGION, TABLES, FakeLambdaContext, api_event, create_tables

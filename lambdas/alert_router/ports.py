@@ -1,4 +1,4 @@
-"""The router's ports; adapters: `memory` (tests, sandbox) and `aws` (DynamoDB, SNS)."""
+"""The router's ports; adapters: `aws` (DynamoDB, SNS); fakes: `omni_testing.alert_router`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The processor's ports; adapters: `memory` (tests, benchmarks) and `aws` (DynamoDB, SQS, EventBridge)."""
+"""The processor's ports; adapters: `aws` (DynamoDB, SQS, EventBridge); fakes: `omni_testing.event_processor`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Storage ports of the customer domain; adapters: `memory_store` (tests, benchmarks, sandbox) and `dynamodb_store`."""
+"""Storage ports of the customer domain; adapter: `dynamodb_store`; fakes: `omni_testing.customers`."""
 
 from __future__ import annotations
 

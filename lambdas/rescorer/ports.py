@@ -1,4 +1,4 @@
-"""The rescorer's ports; adapters: `memory` (tests) and `aws` (DynamoDB, SageMaker runtime, SQS).
+"""The rescorer's ports; adapters: `aws` (DynamoDB, SageMaker runtime, SQS); fakes: `omni_testing.rescorer`.
 
 Customers are read through `omni_domain.repositories.CustomerRepository`'s `get`
 (any repository of that port fits `CustomerReader`).

@@ -1,4 +1,4 @@
-"""The publisher's port; adapters: `aws` (EventBridge PutEvents) and `memory` (tests, benchmarks)."""
+"""The publisher's port; adapter: `aws` (EventBridge PutEvents); fakes: `omni_testing.state_publisher`."""
 
 from __future__ import annotations
 

@@ -13,10 +13,10 @@ import pytest
 from alert_router.alarm import AlarmChange, alarm_change
 from alert_router.errors import PublishError
 from alert_router.events import parse_event
-from alert_router.memory import InMemoryLedger, RecordingPublisher
 from alert_router.messages import Notification
 from alert_router.router import Decision, Outcome, RoutingPolicy, TeamChoice, route
 from alert_router.routing import alarm_description
+from omni_testing.alert_router import InMemoryLedger, RecordingPublisher
 from tests.lambdas.alert_router.conftest import DASHBOARD, TEAMS, alarm_event, later, topic_arn
 
 POLICY = RoutingPolicy(

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from connect_lookup.lookup import UNKNOWN, caller_attributes, known_caller, tier_of
 from omni_domain.identity_map import IdentityLink
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import (
     ChannelInteraction,
     CustomerProfile,
@@ -20,6 +19,7 @@ from omni_domain.models import (
     ProfileAttributes,
     RollingSpend,
 )
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -11,11 +11,9 @@ from hypothesis import strategies as st
 
 from connect_next_action.answer import FALLBACK_SCRIPT, next_action_answer, unavailable
 from eligibility.decisions import EligibilityService
-from eligibility.memory import InMemoryDecisionLog, InMemoryRuleSetStore
 from eligibility.next_action import ACTIONS
 from eligibility.rule_sets import RuleSet, RuleSetDocument
 from eligibility.scoring import NoModel
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import (
     ConsentDecision,
     CustomerProfile,
@@ -24,6 +22,8 @@ from omni_domain.models import (
     ProfileAttributes,
     RollingSpend,
 )
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
+from omni_testing.eligibility import InMemoryDecisionLog, InMemoryRuleSetStore
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 KEYS = {"next_action", "next_action_script", "next_action_offer", "eligible"}

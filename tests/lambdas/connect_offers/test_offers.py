@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from connect_offers.offers import MAX_REASON_LENGTH, check_offer, unavailable
 from eligibility.decisions import EligibilityService
-from eligibility.memory import InMemoryDecisionLog, InMemoryRuleSetStore
 from eligibility.rule_sets import RuleSet, RuleSetDocument
 from eligibility.scoring import NoModel
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import CustomerProfile, LiveState, ProfileAttributes, RollingSpend
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
+from omni_testing.eligibility import InMemoryDecisionLog, InMemoryRuleSetStore
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

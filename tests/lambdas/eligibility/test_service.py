@@ -14,7 +14,6 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, Re
 from botocore.stub import Stubber
 
 from eligibility.decisions import EligibilityService, NoActiveRuleSetError
-from eligibility.memory import InMemoryDecisionLog, InMemoryRuleSetStore
 from eligibility.rule_sets import RuleSet, RuleSetDocument
 from eligibility.rules import Target
 from eligibility.scoring import (
@@ -27,8 +26,9 @@ from eligibility.scoring import (
     runtime_config,
 )
 from omni_domain.errors import ConflictError, NotFoundError
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import CustomerProfile, LiveState, ProfileAttributes, RollingSpend
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
+from omni_testing.eligibility import InMemoryDecisionLog, InMemoryRuleSetStore
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 RULES = RuleSetDocument.model_validate(

@@ -16,7 +16,6 @@ import pytest
 from moto import mock_aws
 
 from event_processor.batch import DecodedRecord, EventBatch
-from event_processor.memory import InMemoryResolver, InMemoryStateStore, RecordingDeadLetters, RecordingPublisher
 from event_processor.rules import Policy
 from omni_domain.constants import (
     ENV_DEAD_LETTER_QUEUE_URL,
@@ -25,6 +24,7 @@ from omni_domain.constants import (
     TRIGGER_SOURCE,
 )
 from omni_domain.customer_events import CUSTOMER_EVENT, CustomerEvent
+from omni_testing.event_processor import InMemoryResolver, InMemoryStateStore, RecordingDeadLetters, RecordingPublisher
 
 from ..conftest import REGION, create_tables, load_event
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from event_processor.batch import DecodedRecord
 from event_processor.ledger import Ledger
-from event_processor.memory import InMemoryStateStore
 from event_processor.ports import DeadLetter, StoreUnavailableError
 from event_processor.rules import live_state
 from omni_domain.customer_events import event_json
 from omni_domain.identity_map import new_link
 from omni_domain.models import LiveState
+from omni_testing.event_processor import InMemoryStateStore
 
 from .conftest import NOW, PAYLOADS, POLICY, decoded, event, fakes
 

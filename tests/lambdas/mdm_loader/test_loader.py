@@ -9,11 +9,11 @@ import pytest
 from mdm_loader.errors import ProfileContentionError
 from mdm_loader.loader import load_run
 from mdm_loader.run_reader import LocalRunReader
-from mdm_loader.store import InMemoryLoaderStore
 from omni_domain.errors import VersionConflictError
 from omni_domain.identifiers import identifier_key
 from omni_domain.identity_map import IdentityLink
 from omni_domain.models import CustomerProfile, ErasureRecord, ProfileAttributes
+from omni_testing.mdm_loader import InMemoryLoaderStore
 from tests.lambdas.mdm_loader.conftest import PublishedRun
 
 NOW = datetime(2026, 11, 4, 13, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from omni_domain.errors import (
     VersionConflictError,
 )
 from omni_domain.identity_map import new_link
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import LiveState, ProfileAttributes
 from omni_domain.profile_service import ProfileService
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
 
 NOW = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 ADA = ProfileAttributes(first_name="Ada", email="Ada@Example.com", phone="07700 900123")

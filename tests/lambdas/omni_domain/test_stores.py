@@ -17,10 +17,10 @@ from omni_domain.dynamodb_store import (
 )
 from omni_domain.errors import ConflictError, VersionConflictError
 from omni_domain.identity_map import identity_item, new_link
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import LiveState, ProfileAttributes
 from omni_domain.profile_rules import created, erasure_record, replaced
 from omni_domain.repositories import CustomerRepository, IdentityMap
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
 from tests.lambdas.conftest import TABLES
 
 NOW = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from eligibility.scoring import ScoringUnavailable
-from omni_domain.memory_store import InMemoryCustomerRepository, InMemoryIdentityMap
 from omni_domain.models import ErasureRecord, LiveState
+from omni_testing.customers import InMemoryCustomerRepository, InMemoryIdentityMap
+from omni_testing.rescorer import InMemoryDebouncer, InMemoryDelayQueue, InMemoryPropensityWriter, ScriptedScorer
 from rescorer.fallback import RULES_VERSION, RulesInputs, rules_score
-from rescorer.memory import InMemoryDebouncer, InMemoryDelayQueue, InMemoryPropensityWriter, ScriptedScorer
 from rescorer.ports import ModelScores, TrailingRescore
 from rescorer.rescoring import (
     MAX_DELAY_SECONDS,

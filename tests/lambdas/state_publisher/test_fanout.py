@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
+from omni_testing.state_publisher import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
-from state_publisher.memory import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.processor import CustomerOrderedProcessor
 
 from ..conftest import FakeLambdaContext

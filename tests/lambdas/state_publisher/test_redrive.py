@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from omni_testing.state_publisher import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
-from state_publisher.memory import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.redrive import RedriveStoppedError, publish_through, redrive
 from state_publisher.redrive_aws import DynamoDBStreamReader
 from state_publisher.redrive_ports import (

@@ -10,8 +10,8 @@ from event_processor.ledger import Ledger
 from event_processor.ports import DeadLetter, ErasedCustomerError, StaleVersionError, StoredState
 from omni_domain.event_triggers import Trigger
 from omni_domain.identity_map import IdentityLink, new_link
-from omni_domain.memory_store import InMemoryIdentityMap
 from omni_domain.models import LiveState
+from omni_testing.customers import InMemoryIdentityMap
 
 
 class InMemoryResolver:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from omni_domain.memory_store import InMemoryCustomerRepository
+from omni_testing.customers import InMemoryCustomerRepository
 from rescorer.ports import ModelScores, StaleStateError, TrailingRescore
 
 
