@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 
 from eligibility import constants as eligibility
 from infra.constructs.compliance import acknowledge_grant_policy
+from infra.constructs.feature_drift import FeatureDriftCheck
 from infra.constructs.platform_function import PlatformFunction
 from infra.constructs.platform_table import PlatformTable
 from infra.constructs.secure_rest_api import SecureRestApi
@@ -126,6 +127,15 @@ class EligibilityServiceStack(PlatformStack):
             routes=routes_for(config.maturity),
         )
         self.function.deployment.add_alarm(self.api.server_errors_alarm)
+        # The model's live inputs (what the decisions recorded) against its training baseline, daily.
+        self.feature_drift = FeatureDriftCheck(
+            self,
+            "FeatureDrift",
+            config=config,
+            foundation=foundation,
+            decisions_table=self.decisions_table,
+            endpoint_name=propensity.endpoint_name,
+        )
 
     def grant_decisions(
         self, role: iam.IRole, foundation: FoundationStack, domain: CustomerDomainStack, propensity: PropensityStack
