@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "omni_cli.events",
     "omni_cli.state",
     "omni_cli.sandbox",
+    "omni_cli.lambda_command",
 )
 
 
