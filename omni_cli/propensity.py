@@ -24,12 +24,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     commands = propensity.add_subparsers(dest="propensity_command", required=True, metavar="PROPENSITY_COMMAND")
 
-    train = commands.add_parser("train", help="k-fold cross-validated AUC; with --model-dir, also save a model")
+    train = commands.add_parser(
+        "train",
+        help="search the parameters, k-fold cross-validated AUC, calibration; with --model-dir, also save a model",
+    )
     train.add_argument("--data", required=True, type=Path, help="CSV (plain or .gz, ',' or ';' separated)")
     train.add_argument("--target", required=True, help="the label column (yes/no or 1/0)")
     train.add_argument("--drop", action="append", default=[], metavar="COL", help="leave a column out (repeatable)")
     train.add_argument("--model-dir", type=Path, help="save the model trained on every row, as SageMaker would")
     train.add_argument("--folds", type=int, default=5)
+    train.add_argument(
+        "--candidates",
+        type=int,
+        default=8,
+        help="parameter sets the search tries, the shipped ones first (default 8; 0: no search)",
+    )
+    train.add_argument(
+        "--time-budget", type=float, default=None, metavar="SECONDS", help="start no further candidate after this"
+    )
     train.set_defaults(func=_train)
 
     evaluate = commands.add_parser("evaluate", help="score a held-out CSV with a saved model")
@@ -69,37 +81,72 @@ def _progress(started: float) -> Any:
 def _train(args: argparse.Namespace) -> int:
     from propensity.data import DataError, read_dataset
     from propensity.features import FeatureError
-    from propensity.training import Hyperparameters, cross_validate, fit, save
+    from propensity.trainer import train
+    from propensity.training import Hyperparameters, save
+    from propensity.tuning import TuningOptions
 
     if args.folds < 2:
         raise CliError("--folds must be at least 2")
+    if args.candidates < 0:
+        raise CliError("--candidates must be 0 (no search) or more")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise CliError("--time-budget must be a positive number of seconds")
     started = time.perf_counter()
     progress = _progress(started)
-    hyperparameters = Hyperparameters()
+    tuning = TuningOptions(candidates=args.candidates, time_budget_s=args.time_budget) if args.candidates else None
     try:
         rows = _read(args.data, read_dataset)
         progress(f"read {len(rows)} rows from {args.data}")
-        validation = cross_validate(
+        trained = train(
             rows,
             target=args.target,
             drop=args.drop,
+            hyperparameters=Hyperparameters(),
             folds=args.folds,
-            hyperparameters=hyperparameters,
+            tuning=tuning,
             progress=progress,
         )
-        aucs = validation.fold_aucs
-        print(
-            f"{args.folds}-fold cross-validated AUC: {statistics.mean(aucs):.4f} "
-            f"(sd {statistics.stdev(aucs):.4f}); out-of-fold: {_summary(validation.metrics)}"
-        )
-        if args.model_dir is not None:
-            model = fit(rows, target=args.target, drop=args.drop, hyperparameters=hyperparameters)
-            save(model, args.model_dir, {**validation.metrics, "evaluation": f"{args.folds}-fold", "fold_aucs": aucs})
-            progress(f"model, feature definition and metrics written to {args.model_dir}")
     except (DataError, FeatureError) as error:
         raise CliError(str(error)) from None
+    metrics = trained.metrics
+    aucs = metrics["fold_aucs"]
+    if trained.tuning is not None:
+        report = trained.tuning.report()
+        print(f"search: {report['tried']} of {report['planned']} candidates; chosen: {_parameters(report['chosen'])}")
+    print(
+        f"{args.folds}-fold cross-validated AUC: {statistics.mean(aucs):.4f} "
+        f"(sd {statistics.stdev(aucs):.4f}); out-of-fold, calibrated: {_summary(metrics)}"
+    )
+    _print_calibration(metrics["calibration"])
+    if args.model_dir is not None:
+        save(trained.model, args.model_dir, metrics, feature_baseline=trained.baseline)
+        progress(f"model, feature definition, calibration, baseline and metrics written to {args.model_dir}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
+
+
+def _parameters(values: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
+def _print_calibration(report: dict[str, Any]) -> None:
+    before, after = report["before"], report["after"]
+    print(
+        f"calibration (Platt, a {report['a']:.3f}, b {report['b']:.3f}), measured on {report['measured_on']}: "
+        f"Brier {before['brier_score']:.4f} -> {after['brier_score']:.4f}, "
+        f"calibration error {before['calibration_error']:.4f} -> {after['calibration_error']:.4f}"
+    )
+    for name, table in (("before", before["reliability"]), ("after", after["reliability"])):
+        print(f"reliability {name} calibration (score band: rows, mean score, observed rate):")
+        _print_reliability(table)
+
+
+def _print_reliability(table: list[dict[str, Any]]) -> None:
+    for band in table:
+        print(
+            f"  {band['lower']:.1f}-{band['upper']:.1f}: {band['count']:6d}  "
+            f"{band['mean_score']:.3f}  {band['positive_rate']:.3f}"
+        )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -118,11 +165,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     print(f"{len(rows)} rows: {_summary(metrics)}")
     print("reliability (score band: rows, mean score, observed rate):")
-    for band in metrics["reliability"]:
-        print(
-            f"  {band['lower']:.1f}-{band['upper']:.1f}: {band['count']:6d}  "
-            f"{band['mean_score']:.3f}  {band['positive_rate']:.3f}"
-        )
+    _print_reliability(metrics["reliability"])
     return 0
 
 

@@ -43,12 +43,19 @@ def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_
     return table
 
 
+def calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_BINS) -> float:
+    """Expected calibration error: the row-weighted mean gap between mean score and observed rate per score band."""
+    table = reliability(labels, scores, bins)
+    return sum(b["count"] * abs(b["mean_score"] - b["positive_rate"]) for b in table) / max(1, len(labels))
+
+
 def evaluate(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
     return {
         "auc": round(float(roc_auc_score(labels, scores)), 4),
         "precision_at_top_decile": round(precision_at_top_decile(labels, scores), 4),
         "base_rate": round(float(labels.mean()), 4),
         "brier_score": round(float(brier_score_loss(labels, scores)), 4),
+        "calibration_error": round(calibration_error(labels, scores), 4),
         "reliability": reliability(labels, scores),
         "rows": len(labels),
     }

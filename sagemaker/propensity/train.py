@@ -4,12 +4,21 @@ SageMaker passes hyperparameters as `--name value` arguments and the locations
 as `SM_*` environment variables, the defaults of `parse_args`:
 
     train:       SM_CHANNEL_TRAIN       CSV files with a header (the data preparation job's `train/`)
-    validation:  SM_CHANNEL_VALIDATION  optional; without it the metrics are k-fold out-of-fold scores
-    model dir:   SM_MODEL_DIR           xgboost-model.json, feature-spec.json, metrics.json (model.tar.gz)
-    output dir:  SM_OUTPUT_DATA_DIR     metrics.json again (output.tar.gz)
+    validation:  SM_CHANNEL_VALIDATION  optional; early stopping and the metrics use it; without it the
+                                        metrics are k-fold out-of-fold scores
+    champion:    SM_CHANNEL_CHAMPION    optional: the approved model's model.tar.gz, scored on the same
+                                        validation rows (`champion:auc`)
+    model dir:   SM_MODEL_DIR           xgboost-model.json, feature-spec.json, calibration.json,
+                                        feature_baseline.json, metrics.json (model.tar.gz)
+    output dir:  SM_OUTPUT_DATA_DIR     metrics.json and feature_baseline.json again (output.tar.gz)
 
-Each metric is also printed as `validation:<name>=<value>;` for the training
-job's metric definitions. The model that ships is trained on every training row.
+The hyperparameters are those of `propensity.search_space` (what the tuning job
+varies) plus `num_round` (the most rounds), `seed` and `nthread`; the tuning job's
+own `_tuning_objective_metric` is accepted and ignored. `--baseline-uri s3://...`
+also writes the feature baseline there as its own object, for the drift job.
+
+Each metric is also printed as `validation:<name>=<value>;` (and `champion:auc=<value>;`)
+for the training job's metric definitions. Scores are calibrated (`propensity.calibration`).
 """
 
 from __future__ import annotations
@@ -18,17 +27,29 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from propensity.data import labels, read_dataset
-from propensity.metrics import evaluate
-from propensity.training import METRICS_FILE, Hyperparameters, cross_validate, fit, save
+from propensity import baseline
+from propensity.champion import load_champion
+from propensity.champion import score as score_champion
+from propensity.data import DataError, read_dataset
+from propensity.trainer import train
+from propensity.training import BASELINE_FILE, METRICS_FILE, Hyperparameters, save
+from propensity.tuning import DEFAULT_EARLY_STOPPING_ROUNDS, TuningOptions
 
 DEFAULT_TARGET = "y"
-PRINTED_METRICS = ("auc", "precision_at_top_decile", "brier_score")
+# name printed -> key of metrics.json; `validation:auc` is the pipeline's objective and gate.
+PRINTED_METRICS = {
+    "auc": "auc",
+    "precision_at_top_decile": "precision_at_top_decile",
+    "brier_score": "brier_score",
+    "brier": "brier_score",
+}
+CHAMPION_AUC = "champion:auc"
 
 
 def _optional_path(value: str | None) -> Path | None:
@@ -48,7 +69,22 @@ def parse_args(argv: Sequence[str] | None = None, environ: dict[str, str] | None
     parser.add_argument(
         "--drop", action="append", default=[], help="columns to leave out; repeat it or separate with commas"
     )
-    parser.add_argument("--folds", type=int, default=5, help="k-fold metrics when there is no validation channel")
+    parser.add_argument("--champion", type=Path, default=_optional_path(env.get("SM_CHANNEL_CHAMPION")))
+    parser.add_argument(
+        "--folds", type=int, default=5, help="k-fold metrics without a validation channel, and the calibration's folds"
+    )
+    parser.add_argument(
+        "--early-stopping-rounds",
+        "--early_stopping_rounds",
+        type=int,
+        default=DEFAULT_EARLY_STOPPING_ROUNDS,
+        help="stop when the validation AUC has not improved for this many rounds (0: never)",
+    )
+    parser.add_argument(
+        "--candidates", type=int, default=0, help="search this many candidates first (0: take the given parameters)"
+    )
+    parser.add_argument("--baseline-uri", "--baseline_uri", help="s3://bucket/key: also write the feature baseline")
+    parser.add_argument("--_tuning_objective_metric", help=argparse.SUPPRESS)  # added by SageMaker's tuning jobs
     defaults = Hyperparameters()
     for item in fields(Hyperparameters):
         # SageMaker passes hyperparameters under their own names (`--num_round`); people type `--num-round`.
@@ -67,27 +103,53 @@ def hyperparameters(args: argparse.Namespace) -> Hyperparameters:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Train, evaluate and write the artefacts; returns the metrics."""
+    """Train, calibrate, evaluate and write the artefacts; returns the metrics."""
     rows = read_dataset(args.train)
-    chosen = hyperparameters(args)
-    if args.validation is not None:
-        model = fit(rows, target=args.target, drop=args.drop, hyperparameters=chosen)
-        held_out = read_dataset(args.validation)
-        metrics = {**evaluate(labels(held_out, args.target), model.score(held_out)), "evaluation": "validation"}
-    else:
-        validation = cross_validate(
-            rows, target=args.target, drop=args.drop, folds=args.folds, hyperparameters=chosen, progress=print
-        )
-        metrics = {**validation.metrics, "evaluation": f"{args.folds}-fold", "fold_aucs": validation.fold_aucs}
-        model = fit(rows, target=args.target, drop=args.drop, hyperparameters=chosen)
-    metrics["hyperparameters"] = chosen.params() | {"num_round": chosen.num_round}
-    save(model, args.model_dir, metrics)
+    held_out = read_dataset(args.validation) if args.validation is not None else None
+    if args.champion is not None and held_out is None:
+        raise DataError("a champion channel needs a validation channel: both models are scored on the same rows")
+    trained = train(
+        rows,
+        target=args.target,
+        drop=args.drop,
+        hyperparameters=hyperparameters(args),
+        folds=args.folds,
+        tuning=TuningOptions(candidates=args.candidates) if args.candidates else None,
+        validation=held_out,
+        early_stopping_rounds=args.early_stopping_rounds or None,
+        progress=print,
+    )
+    metrics = trained.metrics
+    if args.champion is not None and held_out is not None:
+        with tempfile.TemporaryDirectory() as workdir:
+            metrics["champion"] = score_champion(
+                load_champion(args.champion, Path(workdir)), held_out, target=args.target
+            )
+    save(trained.model, args.model_dir, metrics, feature_baseline=trained.baseline)
     if args.output_data_dir is not None:
         args.output_data_dir.mkdir(parents=True, exist_ok=True)
         (args.output_data_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    for name in PRINTED_METRICS:
-        print(f"validation:{name}={metrics[name]};")  # noqa: T201 - read by the training job's metric definitions
+        (args.output_data_dir / BASELINE_FILE).write_text(baseline.to_json(trained.baseline), encoding="utf-8")
+    if args.baseline_uri:
+        _upload(args.baseline_uri, baseline.to_json(trained.baseline))
+    for printed, key in PRINTED_METRICS.items():
+        print(f"validation:{printed}={metrics[key]};")  # noqa: T201 - read by the training job's metric definitions
+    champion = metrics.get("champion", {})
+    if "auc" in champion:
+        print(f"{CHAMPION_AUC}={champion['auc']};")  # noqa: T201 - read by the training job's metric definitions
+    elif "error" in champion:
+        print(f"champion not compared: {champion['error']}")  # noqa: T201 - the training job's log
     return metrics
+
+
+def _upload(uri: str, text: str) -> None:
+    """The baseline as its own S3 object (the bucket's default encryption applies)."""
+    if not uri.startswith("s3://") or "/" not in uri.removeprefix("s3://").strip("/"):
+        raise DataError(f"--baseline-uri {uri!r}: expected s3://bucket/key")
+    import boto3  # noqa: PLC0415 - the training image has it; only this option needs it
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode(), ContentType="application/json")
 
 
 if __name__ == "__main__":

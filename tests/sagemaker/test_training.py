@@ -14,7 +14,18 @@ from infra.stacks.propensity_stack import AUC_METRIC_REGEX
 from propensity import inference, train
 from propensity.data import DataError, Row
 from propensity.metrics import evaluate, precision_at_top_decile, reliability
-from propensity.training import METRICS_FILE, MODEL_FILE, SPEC_FILE, TrainedModel, cross_validate, fit, load, save
+from propensity.training import (
+    BASELINE_FILE,
+    CALIBRATION_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    SPEC_FILE,
+    TrainedModel,
+    cross_validate,
+    fit,
+    load,
+    save,
+)
 
 from .conftest import FAST, SAMPLE
 
@@ -49,7 +60,13 @@ def test_given_a_train_channel_when_run_then_model_spec_and_metrics_are_written(
         {"SM_MODEL_DIR": str(model_dir), "SM_CHANNEL_TRAIN": str(SAMPLE), "SM_OUTPUT_DATA_DIR": str(output)},
     )
     metrics = train.run(args)
-    assert {p.name for p in model_dir.iterdir()} == {MODEL_FILE, SPEC_FILE, METRICS_FILE}
+    assert {p.name for p in model_dir.iterdir()} == {
+        MODEL_FILE,
+        SPEC_FILE,
+        METRICS_FILE,
+        CALIBRATION_FILE,
+        BASELINE_FILE,
+    }
     written = json.loads((model_dir / METRICS_FILE).read_text())
     assert written == json.loads((output / METRICS_FILE).read_text()) == json.loads(json.dumps(metrics))
     assert written["evaluation"] == "3-fold"
