@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from infra.assembly import CloudAssembly
 from infra.config import read_cdk_json_context
 from infra.platform_app import synthesize
 from infra.stages import Stage
@@ -43,15 +44,7 @@ class Synthesis:
 
 
 def load_templates(outdir: Path) -> dict[str, dict[str, Any]]:
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    templates = {}
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact["type"] == "aws:cloudformation:stack":
-            properties = artifact["properties"]
-            templates[properties.get("stackName", artifact_id)] = json.loads(
-                (outdir / properties["templateFile"]).read_text()
-            )
-    return templates
+    return CloudAssembly.read(outdir).templates
 
 
 @pytest.fixture(scope="session")
