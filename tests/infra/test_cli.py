@@ -22,6 +22,7 @@ def test_every_subcommand_is_wired() -> None:
         "events",
         "state-changes",
         "sandbox",
+        "lambda",
     }
     assert set(choices) == expected
 
