@@ -1,8 +1,9 @@
 """The one way the platform deploys a Lambda function.
 
 Secure and observable by default:
-- code from the `lambdas/` asset root (no bundling, no Docker); runtime libraries
-  (Powertools, pydantic) from the public Powertools layer, version from config;
+- code from the `lambdas/` asset root, only the files its handler reaches (no
+  bundling, no Docker); runtime libraries (Powertools, pydantic) from the
+  public Powertools layer, version from config;
 - its own role (no managed policies), a KMS-encrypted log group with the
   environment's retention, encrypted environment, X-Ray tracing, reserved
   concurrency from config;
@@ -15,9 +16,8 @@ Secure and observable by default:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Aws, Duration, IgnoreMode
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
@@ -32,12 +32,18 @@ from infra.constructs.alarms import Watch, alarm_at_or_above
 from infra.constructs.compliance import acknowledge, acknowledge_grant_policy
 from infra.constructs.log_group import encrypted_log_group
 from infra.constructs.secure_queue import DeadLetterQueue
+from infra.lambda_assets import LAMBDA_ASSET_ROOT, asset_excludes
 from infra.powertools_layer import powertools_layer
 
-LAMBDA_ASSET_ROOT = Path(__file__).resolve().parents[2] / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LIVE_ALIAS = "live"
+
+
+def function_code(handler: str) -> lambda_.Code:
+    """The handler's own asset: the files under `lambdas/` it reaches (`infra/lambda_assets.py`), nothing else."""
+    # Gitignore patterns, anchored at the asset root: glob mode would match a bare name in any folder.
+    return lambda_.Code.from_asset(str(LAMBDA_ASSET_ROOT), exclude=asset_excludes(handler), ignore_mode=IgnoreMode.GIT)
 
 
 def powertools_layer_arn(version: int) -> str:
@@ -68,58 +74,96 @@ class PlatformFunction(Construct):
         asynchronous: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        sizing = config.environment.sizing
         self.log_group = encrypted_log_group(self, "Logs", config=config, encryption_key=encryption_key)
-        self.role = iam.Role(
+        self.role = self._role(description)
+        self.dead_letter_queue: sqs.IQueue | None = (
+            self._dead_letter_queue(config, encryption_key, description) if asynchronous else None
+        )
+        # A function that must never run twice at once (a loader) reserves exactly what it needs.
+        reserved = reserved_concurrency or config.environment.sizing.lambda_reserved_concurrency or None
+        self.function = self._function(
+            config,
+            handler=handler,
+            description=description,
+            encryption_key=encryption_key,
+            environment=self._environment(config, service, environment),
+            timeout_seconds=timeout_seconds,
+            memory_mb=memory_mb,
+            reserved=reserved,
+            asynchronous=asynchronous,
+        )
+        self.alias = lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
+        self._alarms(alert_topic)
+        self.deployment = self._deployment(config)
+        self._acknowledge(config, asynchronous=asynchronous, reserved=reserved)
+
+    def _role(self, description: str) -> iam.Role:
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{description} (least privilege: each grant is made by the stack that wires it)",
         )
-        self.log_group.grant_write(self.role)
-        self.dead_letter_queue: sqs.IQueue | None = None
-        if asynchronous:
-            self.dead_letter_queue = DeadLetterQueue(
-                self, "DeadLetters", encryption_key=encryption_key, retain=config.retain_data, purpose=description
-            ).queue
+        self.log_group.grant_write(role)
+        return role
 
-        # A function that must never run twice at once (a loader) reserves exactly what it needs.
-        reserved = reserved_concurrency or sizing.lambda_reserved_concurrency or None
-        self.function = lambda_.Function(
+    def _dead_letter_queue(self, config: PlatformConfig, encryption_key: kms.IKey, description: str) -> sqs.IQueue:
+        return DeadLetterQueue(
+            self, "DeadLetters", encryption_key=encryption_key, retain=config.retain_data, purpose=description
+        ).queue
+
+    @staticmethod
+    def _environment(config: PlatformConfig, service: str, environment: Mapping[str, str] | None) -> dict[str, str]:
+        return {
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": config.project,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            # Responses and errors carry customer data: never copy them into traces.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
+            "ENVIRONMENT": config.env_name,
+            **(environment or {}),
+        }
+
+    def _function(
+        self,
+        config: PlatformConfig,
+        *,
+        handler: str,
+        description: str,
+        encryption_key: kms.IKey,
+        environment: Mapping[str, str],
+        timeout_seconds: int,
+        memory_mb: int | None,
+        reserved: int | None,
+        asynchronous: bool,
+    ) -> lambda_.Function:
+        powertools = lambda_.LayerVersion.from_layer_version_arn(
+            self, "Powertools", powertools_layer_arn(config.environment.powertools_layer_version)
+        )
+        return lambda_.Function(
             self,
             "Function",
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_ROOT), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self, "Powertools", powertools_layer_arn(config.environment.powertools_layer_version)
-                )
-            ],
+            code=function_code(handler),
+            layers=[powertools],
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            memory_size=memory_mb or sizing.lambda_memory_mb,
+            memory_size=memory_mb or config.environment.sizing.lambda_memory_mb,
             timeout=Duration.seconds(timeout_seconds),
             reserved_concurrent_executions=reserved,
             tracing=lambda_.Tracing.ACTIVE,
-            environment={
-                "POWERTOOLS_SERVICE_NAME": service,
-                "POWERTOOLS_METRICS_NAMESPACE": config.project,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                # Responses and errors carry customer data: never copy them into traces.
-                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
-                "ENVIRONMENT": config.env_name,
-                **(environment or {}),
-            },
+            environment=dict(environment),
             environment_encryption=encryption_key,
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=2 if asynchronous else None,
         )
-        self.alias = lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
+
+    def _alarms(self, alert_topic: sns.ITopic) -> None:
         self.errors_alarm = self._alarm(
             "Errors", self.alias.metric_errors(period=Duration.minutes(1)), alert_topic, "errors"
         )
@@ -134,7 +178,9 @@ class PlatformFunction(Construct):
                 alert_topic,
                 "failed invocations or undeliverable events waiting in the dead-letter queue",
             )
-        self.deployment = codedeploy.LambdaDeploymentGroup(
+
+    def _deployment(self, config: PlatformConfig) -> codedeploy.LambdaDeploymentGroup:
+        return codedeploy.LambdaDeploymentGroup(
             self,
             "Deployment",
             alias=self.alias,
@@ -148,7 +194,6 @@ class PlatformFunction(Construct):
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
         )
-        self._acknowledge(config, asynchronous=asynchronous, reserved=reserved)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, topic: sns.ITopic, what: str) -> cloudwatch.Alarm:
         description = f"{self.function.node.path}: {what} in the last minute"

@@ -266,7 +266,8 @@ def test_every_python_function_runs_the_asset_on_the_recorded_layer(
         assert function.runtime == RUNTIME.name, f"{function.logical_id} runs {function.runtime}"
         assert function.handler.split(".", 1)[0] in HANDLER_PACKAGES, function.handler
         assert f":layer:{layer.name}:" in function.layers, f"{function.logical_id} has no Powertools layer"
-        assert (function.asset / "omni_domain").is_dir(), f"{function.logical_id} does not run the lambdas/ asset"
+        handler_module = function.handler.rpartition(".")[0].replace(".", "/") + ".py"
+        assert (function.asset / handler_module).is_file(), f"{function.logical_id} does not run its lambdas/ asset"
 
 
 @pytest.mark.parametrize(
