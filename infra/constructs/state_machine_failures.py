@@ -22,7 +22,8 @@ RETRY_INTERVAL = Duration.seconds(5)
 RETRY_BACKOFF = 2.0
 RETRY_ATTEMPTS = 4  # 5 s, 10 s, 20 s, 40 s at most (full jitter draws each wait between 0 and that)
 RETRY_MAX_DELAY = Duration.minutes(1)
-Task = TypeVar("Task", bound=sfn.TaskStateBase)
+# A Task state: a CDK task, or one CDK has no construct for (written out as a CustomState).
+Task = TypeVar("Task", bound=sfn.TaskStateBase | sfn.CustomState)
 FAILURE_PATH = "$.failure"  # {Error, Cause}: what a Catch caught, or what a check of the run said
 
 

@@ -1,24 +1,36 @@
-"""Stage 4 propensity model: scheduled retraining on SageMaker, gated on AUC, served serverless.
+"""Stage 4 propensity model: scheduled retraining on SageMaker, champion/challenger in the model registry, served
+serverless.
 
-A Step Functions state machine runs, on the schedule in config:
+A Step Functions state machine runs, on the schedule in config (its states: `propensity_pipeline`):
 1. prepare: a Glue Python shell job splits the labelled data under the raw
    lake's `propensity/` prefix into train and validation sets (leakage dropped);
-2. train: a SageMaker training job on the built-in XGBoost image of the region
-   (account from the registries file; no SageMaker SDK at synthesis), running
-   the project's own `propensity/train.py` in script mode from a reproducible
-   source bundle; output and volumes encrypted with the platform key;
-3. gate: the job's `validation:auc` metric must reach `propensity.auc_threshold`,
-   or the execution fails (and alarms) leaving the serving model untouched;
-4. create the model (the same bundle serves `propensity/inference.py`), a
-   serverless endpoint config, then create or update the endpoint and wait until
-   it serves the new model;
-5. remove the models and endpoint configs of older runs, keeping the newest
+2. find the champion: the newest approved model package of the model package group;
+3. tune: a SageMaker hyperparameter tuning job over `propensity.search_space` (the
+   space `omni propensity train` searches locally), maximising `validation:auc`,
+   `propensity.tuning_max_jobs` training jobs, `propensity.tuning_parallel_jobs` at
+   once; each runs the project's `propensity/train.py` in script mode on the
+   built-in XGBoost image of the region (account from the registries file; no
+   SageMaker SDK at synthesis) from a reproducible source bundle, output and
+   volumes encrypted with the platform key, and scores the champion (its
+   `champion` channel) on the same holdout (`champion:auc`);
+4. decide (a function running `model_promotion`): the challenger is promoted only
+   if its AUC reaches `propensity.auc_threshold` and beats the champion's by
+   `propensity.promotion_margin`; it is registered in the group either way
+   (Approved, PendingManualApproval or Rejected, with both AUCs and the reason);
+5. an approved challenger is deployed: the model (the same bundle serves
+   `propensity/inference.py`), a serverless endpoint config, then the endpoint is
+   created or updated and the run waits until it serves the new model; older runs'
+   models and endpoint configs are removed, keeping the newest
    `propensity.keep_models` runs' and whatever the endpoint uses (a function
    running `model_cleanup`, which `omni propensity cleanup` also runs by hand).
+   Where approval is manual (`propensity.require_manual_approval`, on by default
+   where data is retained), the team is told; approving the package fires
+   "SageMaker Model Package State Change", whose rule starts the pipeline with the
+   package to deploy. A kept champion is reported to the team with both AUCs.
 
 Every Task retries throttling and transient service errors with exponential
 backoff and full jitter; any error it does not recover from, an AUC under the
-threshold, or an endpoint that fails, takes the failure path: a message naming
+floor, or an endpoint that fails, takes the failure path: a message naming
 the error to the platform team's alert topic, then a Fail state carrying it.
 """
 
@@ -28,9 +40,12 @@ import json
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 
@@ -59,6 +74,7 @@ from infra.stacks.propensity_pipeline import (
     RetrainingSteps,
 )
 from model_cleanup import constants as cleanup
+from model_promotion import constants as promotion
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REGISTRIES = Path(__file__).resolve().parents[1] / "data" / "sagemaker_xgboost_registries.json"
@@ -104,12 +120,31 @@ class PropensityStack(PlatformStack):
         prepare_job = self._prepare_job(foundation)
         self.training_role = self._training_role(foundation, image, bundle)
         self._cleanup_function(foundation)
+        self.model_package_group = self._model_registry()
+        self.manual_approval = (
+            self.config.retain_data if settings.require_manual_approval is None else settings.require_manual_approval
+        )
+        self.model_promotion = PlatformFunction(
+            self,
+            "ModelPromotion",
+            config=self.config,
+            handler=promotion.MODEL_PROMOTION_HANDLER,
+            description="Decides whether a retrained propensity model replaces the approved one",
+            service=promotion.MODEL_PROMOTION_SERVICE,
+            encryption_key=foundation.key,
+            alert_topic=foundation.alert_topic_for(self),
+        )
+        acknowledge(
+            self.model_promotion.role,
+            ("AwsSolutions-IAM5[Resource::*]", "X-Ray PutTraceSegments and PutTelemetryRecords support no resource."),
+        )
         steps = RetrainingSteps(
             self,
             settings,
             PipelineResources(
                 pipeline_name=self.pipeline_name,
                 endpoint_name=self.endpoint_name,
+                model_package_group=self.model_package_group.model_package_group_name,
                 region=self.config.region,
                 image=image,
                 bundle=bundle,
@@ -119,9 +154,15 @@ class PropensityStack(PlatformStack):
                 key=foundation.key,
                 alert_topic=foundation.alert_topic_for(self),
                 model_cleanup=self.model_cleanup,
+                model_promotion=self.model_promotion,
+                manual_approval=self.manual_approval,
             ),
         )
         self.state_machine = self._state_machine(foundation, steps.definition())
+        self._allow_tuning_and_registry(steps)
+        self.state_machine.node.add_dependency(self.model_package_group)  # it registers in the group by name
+        if self.manual_approval:
+            self._deploy_on_approval()
         self._schedule(settings.schedule)
         self._alarm(foundation)
 
@@ -222,32 +263,38 @@ class PropensityStack(PlatformStack):
         )
         acknowledge_grant_policy(state_machine.role)
         per_execution = (
-            "Each execution creates its own training job, model and endpoint config, named propensity-<execution>."
+            "Each execution creates its own tuning job (and the tuner its training jobs), model and endpoint "
+            "config, named propensity-<run>."
         )
+        sagemaker_names = {
+            "training-job": f"{cleanup.ARTEFACT_PREFIX}*",
+            "hyper-parameter-tuning-job": f"{cleanup.ARTEFACT_PREFIX}*",
+            "model": f"{cleanup.ARTEFACT_PREFIX}*",
+            "endpoint-config": f"{cleanup.ARTEFACT_PREFIX}*",
+        }
+        group = self.model_package_group.model_package_group_name
         acknowledge(
             state_machine.role,
-            (
-                wildcard_resource_finding(
-                    self, self.format_arn(service="sagemaker", resource="training-job", resource_name="*")
-                ),
-                per_execution,
+            *(
+                (
+                    wildcard_resource_finding(
+                        self, self.format_arn(service="sagemaker", resource=resource, resource_name=name)
+                    ),
+                    per_execution,
+                )
+                for resource, name in sagemaker_names.items()
             ),
             (
                 wildcard_resource_finding(
-                    self, self.format_arn(service="sagemaker", resource="model", resource_name="propensity-*")
+                    self, self.format_arn(service="sagemaker", resource="model-package", resource_name=f"{group}/*")
                 ),
-                per_execution,
-            ),
-            (
-                wildcard_resource_finding(
-                    self, self.format_arn(service="sagemaker", resource="endpoint-config", resource_name="propensity-*")
-                ),
-                per_execution,
+                "The versions of this pipeline's model package group only: each run registers a new version.",
             ),
             (
                 "AwsSolutions-IAM5[Resource::*]",
-                "X-Ray tracing, CloudWatch Logs delivery and sagemaker:ListEndpoints (the pipeline finds its "
-                "endpoint by name) have no resource-level permissions.",
+                "X-Ray tracing, CloudWatch Logs delivery, sagemaker:ListEndpoints (the pipeline finds its endpoint "
+                "by name) and sagemaker:ListModelPackages (it finds the champion) have no resource-level "
+                "permissions.",
             ),
         )
         # The alert topic is encrypted with the platform key: SNS uses it on the pipeline's behalf, and only SNS.
@@ -259,6 +306,95 @@ class PropensityStack(PlatformStack):
             )
         )
         return state_machine
+
+    def _model_registry(self) -> sagemaker.CfnModelPackageGroup:
+        """The model package group every trained model is registered in (tagged with the stack's tags).
+
+        A group has no encryption setting of its own: what it holds is metadata (status, metrics, the
+        decision) and the artefact's location; the artefacts are encrypted with the platform key by training.
+        CloudFormation cannot delete a group that still holds versions: where the stack is destroyed, delete
+        the model packages first (docs/platform-engineer.md).
+        """
+        group = sagemaker.CfnModelPackageGroup(
+            self,
+            "ModelPackageGroup",
+            model_package_group_name=self.config.resource_name("propensity"),
+            model_package_group_description=(
+                "Propensity models, one version per retraining run: Approved (served), PendingManualApproval, "
+                "or Rejected with the reason"
+            ),
+        )
+        group.apply_removal_policy(self.stateful_removal_policy)
+        return group
+
+    def _allow_tuning_and_registry(self, steps: RetrainingSteps) -> None:
+        """What the tuning state needs (CDK writes no policy for a state it has no task for), scoped to this
+        pipeline's names; the registry calls are granted by their tasks."""
+        tuning_jobs = self.format_arn(
+            service="sagemaker", resource="hyper-parameter-tuning-job", resource_name=f"{cleanup.ARTEFACT_PREFIX}*"
+        )
+        training_jobs = self.format_arn(
+            service="sagemaker", resource="training-job", resource_name=f"{cleanup.ARTEFACT_PREFIX}*"
+        )
+        for actions, resources in (
+            (
+                [
+                    "sagemaker:CreateHyperParameterTuningJob",
+                    "sagemaker:DescribeHyperParameterTuningJob",
+                    "sagemaker:StopHyperParameterTuningJob",
+                    "sagemaker:AddTags",
+                ],
+                [tuning_jobs],
+            ),
+            # Stopping a tuning job (the run timed out or was stopped) stops its training jobs.
+            (["sagemaker:ListTags"], [tuning_jobs, training_jobs]),
+            # The .sync integration learns that the job ended from this managed rule, which it creates once.
+            (
+                ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                [
+                    self.format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForSageMakerTuningJobsRule",
+                    )
+                ],
+            ),
+        ):
+            self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    def _deploy_on_approval(self) -> None:
+        """Approving a model package (console, CLI or API) starts the pipeline with the package to deploy."""
+        rule = events.Rule(
+            self,
+            "DeployOnApproval",
+            description="Deploys a propensity model package when it is approved",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Model Package State Change"],
+                detail={
+                    "ModelPackageGroupName": [self.model_package_group.model_package_group_name],
+                    "ModelApprovalStatus": [promotion.APPROVED],
+                },
+            ),
+        )
+        role = iam.Role(
+            self,
+            "DeployOnApprovalRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Starts the propensity pipeline with an approved model package",
+        )
+        acknowledge_grant_policy(role)
+        rule.add_target(
+            targets.SfnStateMachine(
+                self.state_machine,
+                role=role,
+                input=events.RuleTargetInput.from_object(
+                    {"approved_package": events.EventField.from_path("$.detail.ModelPackageArn")}
+                ),
+                retry_attempts=4,
+                max_event_age=Duration.hours(2),
+            )
+        )
 
     def _prepare_job(self, foundation: FoundationStack) -> glue.CfnJob:
         prepare = GlueJobRole(

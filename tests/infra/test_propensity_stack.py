@@ -1,4 +1,5 @@
-"""Stage-4 propensity: the retraining pipeline's steps, the AUC gate, serverless serving, schedule and alarms."""
+"""Stage-4 propensity: the retraining pipeline's steps, tuning, the model registry and champion/challenger, serverless
+serving, schedule and alarms."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra.stacks.propensity_stack import AUC_METRIC, AUC_METRIC_REGEX, xgboost_image
+from propensity.search_space import SEARCH_SPACE
 
 from .conftest import Synthesis
 
@@ -40,13 +42,39 @@ def test_the_xgboost_image_comes_from_the_registries_file() -> None:
         xgboost_image("xx-east-9", "3.0-5")
 
 
-def test_the_pipeline_prepares_trains_gates_then_serves(dev5: Synthesis) -> None:
-    states = _definition(dev5)["States"]
-    assert _definition(dev5)["StartAt"] == "PrepareData"
+def test_the_pipeline_prepares_finds_the_champion_tunes_decides_registers_then_serves(dev5: Synthesis) -> None:
+    definition = _definition(dev5)
+    states = definition["States"]
+    assert definition["StartAt"] == "ApprovedOrScheduled"
+    (approved,) = states["ApprovedOrScheduled"]["Choices"]
+    assert approved == {"Variable": "$.approved_package", "IsPresent": True, "Next": "DescribeApprovedPackage"}
+    assert states["ApprovedOrScheduled"]["Default"] == "PrepareData"
+    assert states["DescribeApprovedPackage"]["Next"] == "CreateModel"
     assert states["PrepareData"]["Resource"].endswith(":states:::glue:startJobRun.sync")
-    assert states["PrepareData"]["Next"] == "TrainModel"
-    assert states["TrainModel"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
-    assert states["TrainModel"]["Next"] == "GateOnAuc"
+    chain = ["PrepareData", "FindChampion", "HasChampion"]
+    chain_after = ["ChannelsReady", "NameTheTuningJob", "TuneModel", "DescribeBestTrainingJob", "DecidePromotion"]
+    for state, following in itertools.pairwise(chain):
+        assert states[state]["Next"] == following
+    for state, following in itertools.pairwise([*chain_after, "RegisterModel", "Promotion"]):
+        assert states[state]["Next"] == following
+    # the champion: the group's newest approved version
+    assert states["FindChampion"]["Resource"].endswith(":states:::aws-sdk:sagemaker:listModelPackages")
+    assert states["FindChampion"]["Parameters"] == {
+        "ModelPackageGroupName": "omni-cx-dev-propensity",
+        "ModelApprovalStatus": "Approved",
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": 1,
+    }
+    assert states["TuneModel"]["Resource"].endswith(":states:::sagemaker:createHyperParameterTuningJob.sync")
+    assert states["RegisterModel"]["Resource"].endswith(":states:::aws-sdk:sagemaker:createModelPackage")
+    outcomes = {c["StringEquals"]: c["Next"] for c in states["Promotion"]["Choices"]}
+    assert outcomes == {
+        "deploy": "ServeChallenger",
+        "await-approval": "AskForApproval",
+        "keep-champion": "ReportChampionKept",
+    }
+    assert states["Promotion"]["Default"] == "BelowThreshold"
     assert states["BelowThreshold"]["Next"] == "AlertPlatformTeam"
     chain = ["CreateModel", "CreateServerlessEndpointConfig", "FindEndpoint", "CheckEndpoint", "CreateOrUpdateEndpoint"]
     for state, following in itertools.pairwise(chain):
@@ -61,28 +89,98 @@ def test_the_pipeline_prepares_trains_gates_then_serves(dev5: Synthesis) -> None
     assert states["CreateOrUpdateEndpoint"]["Default"] == "CreateEndpoint"
 
 
-def test_the_gate_compares_the_reported_validation_auc_with_the_configured_threshold(dev5: Synthesis) -> None:
-    definition = _definition(dev5)
-    (rule,) = definition["States"]["GateOnAuc"]["Choices"]
-    assert {"Variable": "$.training.auc[0]", "NumericGreaterThanEquals": 0.78} in rule["And"]
-    assert definition["States"]["GateOnAuc"]["Default"] == "BelowThreshold"
-    training = definition["States"]["TrainModel"]
-    assert training["Parameters"]["AlgorithmSpecification"]["MetricDefinitions"] == [
-        {"Name": AUC_METRIC, "Regex": AUC_METRIC_REGEX}
-    ]
-    assert AUC_METRIC in training["ResultSelector"]["auc.$"]
+def test_the_decision_gets_the_configured_floor_margin_and_approval(dev5: Synthesis, prod5: Synthesis) -> None:
+    for synthesis, manual in ((dev5, False), (prod5, True)):
+        payload = _definition(synthesis)["States"]["DecidePromotion"]["Parameters"]["Payload"]
+        assert (payload["floor"], payload["margin"], payload["manual_approval"]) == (0.78, 0.002, manual)
+        assert payload["metrics.$"] == "$.training.metrics"
+        assert payload["champions.$"] == "$.champion.packages"
+
+
+def test_tuning_searches_the_shared_space_for_the_best_validation_auc_within_the_configured_budget(
+    dev5: Synthesis,
+) -> None:
+    tuning = _definition(dev5)["States"]["TuneModel"]["Parameters"]
+    config = tuning["HyperParameterTuningJobConfig"]
+    assert config["HyperParameterTuningJobObjective"] == {"Type": "Maximize", "MetricName": AUC_METRIC}
+    assert config["ResourceLimits"] == {
+        "MaxNumberOfTrainingJobs": 12,
+        "MaxParallelTrainingJobs": 3,
+        "MaxRuntimeInSeconds": 4 * 60 * 60,  # 4 rounds of 3 jobs, 60 minutes each at most
+    }
+    ranges = config["ParameterRanges"]
+    searched = {r["Name"] for kind in ("IntegerParameterRanges", "ContinuousParameterRanges") for r in ranges[kind]}
+    assert searched == {item.name for item in SEARCH_SPACE}
+    assert isinstance(config["RandomSeed"], int)
+    job = tuning["TrainingJobDefinition"]
+    assert {"Name": AUC_METRIC, "Regex": AUC_METRIC_REGEX} in job["AlgorithmSpecification"]["MetricDefinitions"]
+    assert {m["Name"] for m in job["AlgorithmSpecification"]["MetricDefinitions"]} == {
+        "validation:auc",
+        "validation:brier",
+        "champion:auc",
+    }
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600}
 
 
 def test_training_runs_the_projects_script_on_the_built_in_image_encrypted(dev5: Synthesis) -> None:
-    training = _definition(dev5)["States"]["TrainModel"]["Parameters"]
-    assert training["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:3.0-5")
-    assert training["HyperParameters"]["sagemaker_program"] == "propensity_training_entry.py"
+    job = _definition(dev5)["States"]["TuneModel"]["Parameters"]["TrainingJobDefinition"]
+    assert job["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:3.0-5")
+    assert job["StaticHyperParameters"]["sagemaker_program"] == "propensity_training_entry.py"
     (machine,) = _template(dev5).find_resources("AWS::StepFunctions::StateMachine").values()
     # the script-mode source bundle (a gzipped tar; the toolkit opens it as one whatever its name)
     assert '.gz"}' in json.dumps(machine["Properties"]["DefinitionString"])
-    assert training["OutputDataConfig"]["KmsKeyId"] == "TOKEN"
-    assert training["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN"
-    assert {channel["ChannelName"] for channel in training["InputDataConfig"]} == {"train", "validation"}
+    assert job["OutputDataConfig"]["KmsKeyId"] == "TOKEN"
+    assert job["ResourceConfig"]["VolumeKmsKeyId"] == "TOKEN"
+    assert job["InputDataConfig.$"] == "$.tuning_input.channels"
+
+
+def test_models_are_registered_in_a_tagged_model_package_group_kept_in_production(
+    dev5: Synthesis, prod5: Synthesis
+) -> None:
+    for synthesis, policy in ((dev5, "Delete"), (prod5, "Retain")):
+        (group,) = _template(synthesis).find_resources("AWS::SageMaker::ModelPackageGroup").values()
+        assert group["Properties"]["ModelPackageGroupName"] == f"omni-cx-{synthesis.env}-propensity"
+        tags = {tag["Key"]: tag["Value"] for tag in group["Properties"]["Tags"]}
+        assert tags["capability"] == "propensity"
+        assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == (policy, policy)
+
+
+def test_the_pipeline_may_touch_only_its_own_model_packages_and_tuning_jobs(prod5: Synthesis) -> None:
+    statements = [
+        statement
+        for policy in _template(prod5).find_resources("AWS::IAM::Policy").values()
+        if "RetrainingPipeline" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    for statement in statements:
+        actions = _actions(statement)
+        resources = json.dumps(statement["Resource"])
+        if any(a in actions for a in ("sagemaker:createModelPackage", "sagemaker:describeModelPackage")):
+            assert "model-package/omni-cx-prod-propensity/*" in resources
+            assert '"*"' not in resources
+        if "sagemaker:CreateHyperParameterTuningJob" in actions:
+            assert ":hyper-parameter-tuning-job/propensity-*" in resources
+            assert '"*"' not in resources
+    wildcard = {a for s in statements if s["Resource"] == "*" for a in _actions(s)}
+    assert "sagemaker:ListModelPackages" in wildcard
+    assert not {a for a in wildcard if "ModelPackage" in a and a != "sagemaker:ListModelPackages"}
+
+
+def test_an_approval_deploys_the_package_only_where_approval_is_manual(dev5: Synthesis, prod5: Synthesis) -> None:
+    assert not _template(dev5).find_resources("AWS::Events::Rule")
+    (rule,) = _template(prod5).find_resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["omni-cx-prod-propensity"], "ModelApprovalStatus": ["Approved"]},
+    }
+    (target,) = rule["Properties"]["Targets"]
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"detail-ModelPackageArn": "$.detail.ModelPackageArn"}
+    assert json.loads(transformer["InputTemplate"].replace("<detail-ModelPackageArn>", '"arn"')) == {
+        "approved_package": "arn"
+    }
+    assert "RetrainingPipeline" in json.dumps(target["Arn"])
 
 
 def test_serving_is_a_serverless_endpoint_sized_from_config(prod5: Synthesis) -> None:
