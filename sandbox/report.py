@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from eligibility.explanations import LOWERED, RAISED
 from sandbox.run import SandboxReport
 
 BAR_COLOUR = "#2f6db5"
 ALERT_COLOUR = "#c0392b"
+EXPLAINED = (RAISED, LOWERED)  # what moved a decision's score, in plain words
 
 
 def _pct(value: float) -> str:
@@ -69,6 +71,7 @@ def render_text(report: SandboxReport) -> str:
             f"    {decision['customer_id']}: {verdict} (score {score if score is None else round(score, 3)}); "
             + "; ".join(decision["reasons"][:3])
         )
+        lines += [f"      {reason}" for reason in decision["reasons"] if reason.startswith(EXPLAINED)]
     for action in s.sample_actions:
         lines.append(f"    next best action for {action['customer_id']}: {action['action']} - {action['script']}")
     if report.state is not None:
@@ -95,6 +98,15 @@ def render_text(report: SandboxReport) -> str:
         f"  subject: {a.subject}",
     ]
     lines += [f"  | {line}" for line in (a.message or "").splitlines()[:6]]
+    if report.drift is not None:
+        d = report.drift
+        lines += ["", f"feature drift: {d.alarm} (PSI >= {d.threshold} alarms {d.expected_topic})"]
+        lines += [
+            f"  {r.population}: {r.decisions} decisions, largest PSI {r.largest_psi}"
+            f" ({', '.join(r.drifted) or 'no input over the threshold'}) -> {r.alarm_state}"
+            + (f", notified {r.notified_topic}" if r.notified_topic else "")
+            for r in d.runs
+        ]
     lines += ["", "checks"]
     lines += [f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}" for check in report.checks]
     lines += [f"  note: {note}" for note in report.notes]
@@ -214,6 +226,27 @@ def render_html(report: SandboxReport) -> str:
         ),
         f"<p>{html.escape(a.state)} routed to <b>{html.escape(a.team)}</b> on {html.escape(str(a.topic))}.</p>",
         f"<pre>{html.escape(a.subject or '')}\n\n{html.escape(a.message or '')}</pre>",
+        *(
+            [
+                "<h2>Feature drift</h2>",
+                _table(
+                    [
+                        (
+                            r.population,
+                            r.decisions,
+                            r.largest_psi,
+                            ", ".join(r.drifted),
+                            r.alarm_state,
+                            r.notified_topic or "",
+                        )
+                        for r in report.drift.runs
+                    ],
+                    ["population", "decisions", "largest PSI", "inputs over the threshold", "alarm", "notified"],
+                ),
+            ]
+            if report.drift is not None
+            else []
+        ),
         "<h2>Run</h2>",
         _bars("Seconds per step", report.timings, colour="#888"),
         "<pre>" + html.escape("\n".join(report.progress)) + "</pre>",

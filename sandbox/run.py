@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feature_drift.constants import FEATURE_DRIFT_HANDLER
 from omni_domain.constants import IDENTITY_PARTITION_KEY
 from omni_domain.identifiers import identifier_key, normalise_phone
 from sandbox.context import GoldenCustomer, Progress, RunContext, Sizes
 from sandbox.platform import LocalPlatform, local_platform
-from sandbox.steps import alert, call, journeys, mdm, propensity, services, state
+from sandbox.steps import alert, call, drift, journeys, mdm, propensity, services, state
 from sandbox.templates import CloudAssembly, synthesize_assembly
 
 F1_FLOOR = 0.9
@@ -42,6 +43,7 @@ class SandboxReport:
     progress: list[str]
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    drift: drift.DriftResult | None = None  # stage 4 on: the feature-drift check, normal and shifted
 
     @property
     def ok(self) -> bool:
@@ -133,6 +135,19 @@ def _checks(report: SandboxReport) -> list[Check]:
             f" the configuration's watch names {report.alert.config_team}, topic {report.alert.expected_topic})",
         ),
     ]
+    if report.drift is not None:
+        normal, shifted = report.drift.run("normal"), report.drift.run("shifted")
+        checks.append(
+            Check(
+                "drift alarm only for the shifted population",
+                normal.alarm_state == "OK"
+                and shifted.alarm_state == "ALARM"
+                and shifted.notified_topic == report.drift.expected_topic,
+                f"largest PSI normal {normal.largest_psi} ({normal.alarm_state}), shifted {shifted.largest_psi}"
+                f" ({shifted.alarm_state} -> {shifted.notified_topic}); threshold {report.drift.threshold},"
+                f" owning team's topic {report.drift.expected_topic}",
+            )
+        )
     if report.state is not None:
         checks.append(
             Check(
@@ -185,6 +200,14 @@ def run_sandbox(
         timed("services", started)
         state_result = None
         notes = list(mdm_result.notes)
+        drift_result = None
+        if platform.has_function(FEATURE_DRIFT_HANDLER):
+            # Before the later steps change customers (the alert's complaint spike): the normal population is
+            # the one the model was trained on.
+            started = time.perf_counter()
+            drift_result = drift.run(context, mdm_result.population, propensity_result.product)
+            timed("drift", started)
+            notes += drift_result.notes
         if state.available(context):
             started = time.perf_counter()
             state_result = state.run(context)
@@ -215,6 +238,7 @@ def run_sandbox(
             timings=timings,
             progress=progress.lines,
             notes=notes,
+            drift=drift_result,
         )
     report.checks = _checks(report)
     return report

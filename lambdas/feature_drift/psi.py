@@ -145,31 +145,3 @@ def _category(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def baseline_of(rows: Sequence[Mapping[str, Any]], *, numeric: Iterable[str], categorical: Iterable[str]) -> Baseline:
-    """A baseline from rows, as training writes it (deciles; categories): for tests and stand-ins without one."""
-    features: dict[str, NumericBaseline | CategoricalBaseline] = {}
-    for name in numeric:
-        values = sorted(n for n in (_number(row.get(name)) for row in rows) if n is not None)
-        edges = sorted(set(_decile_edges(values)))
-        model = NumericBaseline(kind="numeric", edges=edges, proportions=[0.0] * (len(edges) + 1))
-        features[name] = model.model_copy(update={"proportions": model.shares(values)[1]})
-    for name in categorical:
-        counts = Counter(c for c in (_category(row.get(name)) for row in rows) if c is not None)
-        total = sum(counts.values()) or 1
-        proportions = {category: count / total for category, count in sorted(counts.items())}
-        features[name] = CategoricalBaseline(kind="categorical", proportions={**proportions, OTHER: 0.0})
-    return Baseline(version=VERSION, features=features)
-
-
-def _decile_edges(values: Sequence[float]) -> list[float]:
-    if len(values) < 2:
-        return list(values)
-    edges = []
-    for i in range(1, 10):
-        position = (len(values) - 1) * i / 10
-        low = math.floor(position)
-        high = min(low + 1, len(values) - 1)
-        edges.append(values[low] + (values[high] - values[low]) * (position - low))
-    return edges

@@ -211,6 +211,15 @@ def run(context: RunContext, population: list[GoldenCustomer], product: str) -> 
 
 
 def _samples(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    keep = ("customer_id", "eligible", "offers", "reasons", "score", "score_source", "rule_set_version")
+    keep = (
+        "customer_id",
+        "eligible",
+        "offers",
+        "reasons",
+        "score",
+        "score_source",
+        "contributions",
+        "rule_set_version",
+    )
     chosen = [d for d in decisions if d.get("eligible")][:2] + [d for d in decisions if not d.get("eligible")][:2]
     return [{key: decision.get(key) for key in keep} for decision in chosen]

@@ -86,6 +86,37 @@ def test_the_call_is_routed_and_the_alert_reaches_the_owning_team(report: Sandbo
     assert report.ok, [check for check in report.checks if not check.ok]
 
 
+def test_decisions_say_in_plain_words_what_moved_their_score(report: SandboxReport) -> None:
+    # The stood-in endpoint answers with each score's top contributions, as the real one does.
+    samples = report.services.sample_decisions
+    assert samples
+    assert all(len(decision["contributions"]) == 3 for decision in samples)
+    assert all(
+        any(
+            reason.startswith(("likely to take the offer: ", "less likely to take the offer: "))
+            for reason in d["reasons"]
+        )
+        for d in samples
+    )
+
+
+def test_the_drift_alarm_fires_only_for_the_shifted_population(report: SandboxReport) -> None:
+    drift = report.drift
+    assert drift is not None
+    normal, shifted = drift.run("normal"), drift.run("shifted")
+    assert normal.decisions == shifted.decisions >= 200  # enough for the job's minimum per input
+    assert normal.largest_psi is not None
+    assert normal.largest_psi < drift.threshold == 0.2
+    assert (normal.status, normal.alarm_state, normal.notified_topic) == ("stable", "OK", None)
+    assert shifted.largest_psi is not None
+    assert shifted.largest_psi >= drift.threshold
+    assert (shifted.status, shifted.alarm_state) == ("drifted", "ALARM")
+    assert shifted.notified_topic == drift.expected_topic == "omni-cx-dev-alerts-platform"
+    # What the shift changed is what drifted: complaints, this month's spend, the journey stage.
+    assert {"complaints", "spend_30d", "journey_stage"} <= set(shifted.drifted)
+    assert drift.model_data.endswith("/model.tar.gz")
+
+
 def test_the_report_is_written_as_text_and_html(report: SandboxReport, tmp_path: Path) -> None:
     text = render_text(report)
     assert "checks" in text

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from feature_drift.psi import Baseline, FeatureDrift, baseline_of, drift, psi
+from feature_drift.psi import Baseline, FeatureDrift, drift, psi
+from propensity.baseline import feature_baseline
+from propensity.features import FeatureSpec
 
 BASELINE = Baseline.model_validate(
     {
@@ -62,8 +64,9 @@ def test_a_feature_with_fewer_live_values_than_the_minimum_is_not_measured() -> 
 
 
 def test_a_shifted_population_drifts_and_a_resample_of_the_training_one_does_not() -> None:
-    training = [{"spend": float(i % 100), "stage": ("loyal", "new", "at_risk")[i % 3]} for i in range(3000)]
-    baseline = baseline_of(training, numeric=["spend"], categorical=["stage"])
+    # The baseline exactly as training writes it (propensity.baseline), read back as the drift job reads it.
+    training = [{"spend": float(i % 100), "stage": ("loyal", "new", "at_risk")[i % 3], "y": i % 2} for i in range(3000)]
+    baseline = Baseline.model_validate(feature_baseline(training, FeatureSpec.fit(training, target="y")))
     same = [{"spend": float((i * 7) % 100), "stage": ("loyal", "new", "at_risk")[i % 3]} for i in range(600)]
     shifted = [{"spend": 50.0 + (i % 100), "stage": "at_risk"} for i in range(600)]
     assert all(d.psi is not None and d.psi < 0.1 for d in drift(baseline, same, min_rows=100))
