@@ -78,7 +78,7 @@ def parse_args(argv: Sequence[str] | None = None, environ: dict[str, str] | None
         "--early_stopping_rounds",
         type=int,
         default=DEFAULT_EARLY_STOPPING_ROUNDS,
-        help="stop when the validation AUC has not improved for this many rounds (0: never)",
+        help="stop when the validation log-loss has not improved for this many rounds (0: never)",
     )
     parser.add_argument(
         "--candidates", type=int, default=0, help="search this many candidates first (0: take the given parameters)"

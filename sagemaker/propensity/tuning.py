@@ -4,8 +4,9 @@ Candidates: the shipped `Hyperparameters` first (so the search can only keep or
 beat them), then `candidates - 1` random points of `propensity.search_space`
 (seeded by `Hyperparameters.seed`, the same every run). Each is scored by
 stratified k-fold cross-validation (`xgb.cv`, default 3 folds) with early stopping
-on the held-out folds' mean AUC (`early_stopping_rounds`, up to `max_rounds`), which
-also picks its number of rounds. The best mean AUC wins.
+on the held-out folds' mean log-loss (`early_stopping_rounds`, up to `max_rounds`),
+which picks its number of rounds; its score is the held-out folds' mean AUC at that
+round. The best mean AUC wins.
 
 Bounded in time: once `time_budget_s` has passed, no further candidate starts (the
 first always runs), and the report says how many were tried.
@@ -51,7 +52,7 @@ class TuningOptions:
 @dataclass(frozen=True)
 class Trial:
     parameters: dict[str, float | int]
-    auc: float  # mean AUC of the held-out folds at the best round
+    auc: float  # mean AUC of the held-out folds at the round early stopping chose
     rounds: int
     seconds: float
 
@@ -113,7 +114,7 @@ def tune(
             seed=base.seed,
             as_pandas=False,
         )
-        aucs = list(history["test-auc-mean"])  # cut at the best round by early stopping
+        aucs = list(history["test-auc-mean"])  # cut by early stopping at the best log-loss round
         trial = Trial(parameters, round(float(aucs[-1]), 4), len(aucs), round(time.perf_counter() - trial_started, 1))
         trials.append(trial)
         progress(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from propensity import inference
 from propensity.calibration import IDENTITY, Calibration, fit_platt
 from propensity.data import Row, labels
 from propensity.metrics import calibration_error, evaluate
@@ -88,3 +89,9 @@ def test_training_reports_brier_and_reliability_before_and_after_on_rows_the_cal
     assert trained.metrics["brier_score"] == report["after"]["brier_score"]
     y = labels(rows[:2000], "y")
     assert evaluate(y, trained.model.score(rows[:2000]))["auc"] > 0.5
+
+
+def test_the_served_version_changes_with_the_calibration(trained: TrainedModel, tmp_path: Path) -> None:
+    save(trained, tmp_path / "a", {"auc": 0.5})
+    save(replace(trained, calibration=Calibration(a=0.9, b=-0.2, rows=5)), tmp_path / "b", {"auc": 0.5})
+    assert inference.model_version(tmp_path / "a") != inference.model_version(tmp_path / "b")

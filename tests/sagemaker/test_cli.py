@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,24 @@ def test_given_a_csv_when_training_then_fold_progress_and_the_cross_validated_au
     assert "3000 rows: AUC 0." in capsys.readouterr().out
 
 
+def test_given_a_search_when_training_then_the_chosen_parameters_and_calibration_before_and_after_are_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("propensity.training.Hyperparameters", lambda: FAST)
+    model_dir = tmp_path / "model"
+    argv = ["propensity", "train", "--data", str(SAMPLE), "--target", "y", "--drop", "duration", "--folds", "3"]
+    assert _run([*argv, "--candidates", "2", "--model-dir", str(model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "candidate 2/2: AUC 0." in out
+    assert re.search(r"search: 2 of 2 candidates; chosen: max_depth \d+, eta [0-9.]+, .*num_round \d+", out)
+    assert re.search(r"calibration \(Platt, a [0-9.-]+, b [0-9.-]+\).*: Brier 0\.\d+ -> 0\.\d+", out)
+    assert "reliability before calibration" in out
+    assert "reliability after calibration" in out
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["tuning"]["tried"] == 2
+    assert {"calibration.json", "feature_baseline.json"} <= {p.name for p in model_dir.iterdir()}
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -62,6 +81,8 @@ def test_given_a_csv_when_training_then_fold_progress_and_the_cross_validated_au
         (["train", "--data", str(SAMPLE), "--target", "nope"], "unknown column(s): nope; columns: age"),
         (["train", "--data", str(SAMPLE), "--target", "y", "--drop", "nope"], "unknown column(s): nope"),
         (["train", "--data", str(SAMPLE), "--target", "y", "--folds", "1"], "--folds must be at least 2"),
+        (["train", "--data", str(SAMPLE), "--target", "y", "--candidates", "-1"], "--candidates must be 0"),
+        (["train", "--data", str(SAMPLE), "--target", "y", "--time-budget", "0"], "--time-budget must be a positive"),
         (["evaluate", "--model-dir", "nowhere", "--data", str(SAMPLE), "--target", "y"], "holds no xgboost-model.json"),
     ],
 )
