@@ -1,15 +1,22 @@
-"""pytest-benchmark wrapper (`make bench`); skipped when the shared bank data is not beside the repository."""
+"""pytest-benchmark wrapper (`make bench`): the trainer against HistGradientBoosting and LogisticRegression, per set."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import pytest
 
-from benchmarks.propensity.propensity_benchmark import BANK_DATA, run
+from benchmarks.propensity.propensity_benchmark import DATA_SETS, measure, table
 
 
-@pytest.mark.skipif(not BANK_DATA.is_file(), reason="needs ../shared/data/bank-additional-full.csv.gz")
-def test_five_fold_auc_on_the_bank_data(benchmark: Any) -> None:
-    figures = benchmark.pedantic(run, rounds=1, iterations=1)
-    benchmark.extra_info.update(figures.__dict__)
+@pytest.mark.parametrize("name", list(DATA_SETS))
+def test_five_fold_auc_against_the_baselines(benchmark: Any, name: str) -> None:
+    data = DATA_SETS[name]()
+    figures = benchmark.pedantic(measure, args=(data,), rounds=1, iterations=1)
+    benchmark.extra_info.update(asdict(figures))
+    print(f"\n{table([figures])}")  # noqa: T201 - the figures for the closing notes
+    assert figures.rows == len(data.rows)
+    assert len(figures.chosen) == 5  # one search per outer fold
+    for auc in (figures.trainer_auc, figures.hgb_auc, figures.lr_auc):
+        assert 0.5 < auc <= 1.0
