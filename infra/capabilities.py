@@ -106,7 +106,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability(
         name="propensity",
         stage=Stage.ORCHESTRATED,
-        summary="propensity model: scheduled SageMaker retraining gated on AUC, serverless endpoint",
+        summary="propensity model: scheduled SageMaker tuning, champion/challenger in a model package group, serverless endpoint",
         stack=PropensityStack,
         depends_on=("foundation",),
     ),

@@ -253,7 +253,7 @@ TUNING_MINUTES_LIMIT = 300
 
 
 class PropensityConfig(_Frozen):
-    """The propensity model: weekly retraining on SageMaker, gated on AUC, served by a serverless endpoint."""
+    """The propensity model: weekly tuning on SageMaker, champion/challenger in the model registry, served serverless."""
 
     schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 3 ? * SUN *)"
     # A retrained model replaces the endpoint's only if its validation AUC reaches this.
