@@ -26,10 +26,22 @@ from feature_drift.job import DriftReport, check
 from feature_drift.settings import DriftSettings
 from feature_drift.sources import BaselineUnavailable
 from omni_domain.constants import ENV_SERVICE_NAME
+from omni_domain.wiring import Wiring
 
 SERVICE = os.environ.get(ENV_SERVICE_NAME, FEATURE_DRIFT_SERVICE)
 logger = Logger(service=SERVICE)
 metrics = Metrics()
+
+
+# The settings and the clients, built on the first run of an execution environment.
+wiring: Wiring[dict[str, Any]] = Wiring(
+    lambda: {
+        "settings": DriftSettings.from_environment(),
+        "sagemaker": boto3.client("sagemaker"),
+        "s3": boto3.client("s3"),
+        "dynamodb": boto3.client("dynamodb"),
+    }
+)
 
 
 class ScheduledRun(BaseModel):
@@ -51,15 +63,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         where = ".".join(str(part) for part in error.errors()[0]["loc"])
         raise BadEventError(f"{where}: {error.errors()[0]['msg']}") from None
     until = (run.scheduled_time or datetime.now(UTC)).astimezone(UTC)
-    settings = DriftSettings.from_environment()
     try:
-        report = check(
-            sagemaker=boto3.client("sagemaker"),
-            s3=boto3.client("s3"),
-            dynamodb=boto3.client("dynamodb"),
-            settings=settings,
-            until=until,
-        )
+        report = check(**wiring.current(), until=until)
     except BaselineUnavailable as unavailable:
         metrics.add_metric(name="FeatureDriftNoBaseline", unit=MetricUnit.Count, value=1)
         logger.warning("no baseline to compare with", extra={"reason": str(unavailable)})

@@ -69,6 +69,9 @@ def model_tar(files: dict[str, bytes]) -> bytes:
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
+    from feature_drift import handler
+
+    handler.wiring.reset()  # the handler's clients and settings are rebuilt inside this moto and environment
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(
