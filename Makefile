@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
 
-.PHONY: help install java demo test lint format synth diff stages bench clean
+.PHONY: help install java demo demo-faults test lint format synth diff stages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,11 @@ install: $(BIN)/.installed node_modules/.installed java ## create .venv and node
 
 demo: $(BIN)/.installed ## run the platform offline: synthetic customers through the real handlers in moto, report in build/sandbox
 	$(BIN)/omni sandbox run
+
+# A few percent of every fault kind, checked against a fault-free run of the same seed (docs/platform-engineer.md).
+FAULTS ?= dynamodb-throttle=0.03,eventbridge-partial=0.03,sagemaker-error=0.05,sagemaker-timeout=0.02,s3-read-error=0.05,handler-crash=0.03,kinesis-redelivery=0.05,seed=7
+demo-faults: $(BIN)/.installed ## the demo under injected faults (FAULTS=spec), checked against a fault-free run of the seed
+	$(BIN)/omni sandbox run --faults '$(FAULTS)'
 
 test: $(BIN)/.installed java lint ## all tests (unit, infra gates) and the linters
 	$(BIN)/python -m pytest

@@ -48,6 +48,13 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where report.html goes (default: %(default)s)")
     run.add_argument("--env", default="dev", help="environment from cdk.json (default: %(default)s)")
+    run.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults at these rates (KIND=RATE,...,seed=N; kinds: dynamodb-throttle, eventbridge-partial, "
+        "sagemaker-error, sagemaker-timeout, s3-read-error, handler-crash, kinesis-redelivery) and check the run "
+        "against a fault-free run of the same seed; `make demo-faults` shows the default spec",
+    )
     run.set_defaults(func=_run)
 
     from sandbox.serve import register_serve  # standard library only at import: `omni --help` stays fast
@@ -59,18 +66,26 @@ def _run(args: argparse.Namespace) -> int:
     from infra.config import ConfigError
     from infra.errors import PlatformDefinitionError
     from sandbox.context import Progress, Sizes
+    from sandbox.fault_run import run_with_faults
+    from sandbox.faults import FaultSpec, FaultSpecError
     from sandbox.platform import SandboxError
     from sandbox.report import render_text, write_html
     from sandbox.run import run_sandbox
     from sandbox.steps.mdm import MatchingFailedError
 
+    spec = None
+    if args.faults is not None:
+        try:
+            spec = FaultSpec.parse(args.faults)
+        except FaultSpecError as error:
+            raise CliError(f"--faults: {error}") from None
     progress = Progress(sys.stderr)
+    sizes = Sizes(customers=args.customers, journeys=args.journeys, seed=args.seed)
     try:
-        report = run_sandbox(
-            Sizes(customers=args.customers, journeys=args.journeys, seed=args.seed),
-            env=args.env,
-            progress=progress,
-        )
+        if spec is None:
+            report = run_sandbox(sizes, env=args.env, progress=progress)
+        else:
+            report = run_with_faults(sizes, spec, env=args.env, progress=progress)
     except (ConfigError, PlatformDefinitionError, SandboxError, MatchingFailedError) as error:
         raise CliError(str(error)) from None
     print(render_text(report))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from sandbox.faults import FaultInjector
 from sandbox.platform import LocalPlatform
 
 
@@ -63,6 +64,7 @@ class RunContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     rng: random.Random = field(default_factory=random.Random)
     shard_iterators: dict[str, str] = field(default_factory=dict)  # where the stream's poller left off, per shard
+    faults: FaultInjector | None = None  # `--faults`: what is injected into the handlers' calls, and what absorbed it
 
     def __post_init__(self) -> None:
         self.rng.seed(self.sizes.seed)

@@ -23,6 +23,7 @@ What moto cannot run is replaced by something observable:
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -157,6 +158,9 @@ class LocalPlatform:
         self._clients: dict[str, Any] = {}
         self._wired: dict[str, tuple[str, str]] = {}  # handler package -> the function its wiring was built for
         self._functions: TemplateFunctions | None = None  # built by provision(), once the resources exist
+        # Around every handler invocation, outermost first: wrapper(handler_path, run) returns run()'s answer
+        # (the seam where the sandbox's injected faults see which function runs and what it answered).
+        self.invocation_wrappers: list[Callable[[str, Callable[[], Any]], Any]] = []
 
     # -- clients and lookups -------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -278,7 +282,14 @@ class LocalPlatform:
                 reset_all()
                 self._wired[package] = (fn.stack, fn.logical_id)
             handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
-            return handler(event, context or self._context(fn))
+
+            def run() -> Any:
+                return handler(event, context or self._context(fn))
+
+            call: Callable[[], Any] = run
+            for wrapper in reversed(self.invocation_wrappers):
+                call = functools.partial(wrapper, handler_path, call)
+            return call()
 
     def stand_in(self, service: str, operation: str, answer: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> None:
         """Answer one AWS operation in-process for every client created from now on (what moto cannot run).

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from eligibility.explanations import LOWERED, RAISED
+from sandbox.fault_report import HEADER, fault_lines, fault_rows
 from sandbox.run import SandboxReport
 
 BAR_COLOUR = "#2f6db5"
@@ -107,6 +108,8 @@ def render_text(report: SandboxReport) -> str:
             + (f", notified {r.notified_topic}" if r.notified_topic else "")
             for r in d.runs
         ]
+    if report.faults is not None:
+        lines += fault_lines(report.faults)
     lines += ["", "checks"]
     lines += [f"  [{'ok' if check.ok else 'FAILED'}] {check.name}: {check.detail}" for check in report.checks]
     lines += [f"  note: {note}" for note in report.notes]
@@ -176,6 +179,7 @@ def render_html(report: SandboxReport) -> str:
     sections = [
         "<h2>Checks</h2>",
         _table([("ok" if ch.ok else "FAILED", ch.name, ch.detail) for ch in report.checks], ("", "check", "detail")),
+        *(["<h2>Faults injected</h2>", _table(fault_rows(report.faults), HEADER)] if report.faults else []),
         "<h2>Customer domain (MDM)</h2>",
         f"<p>{m.source_records:,} source records, {m.true_customers:,} true customers; {m.golden_records:,} golden "
         f"records, {m.duplicates_found:,} duplicates found, {m.identity_links:,} identity links.</p>",

@@ -5,12 +5,15 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from feature_drift.constants import FEATURE_DRIFT_HANDLER
 from omni_domain.constants import IDENTITY_PARTITION_KEY
 from omni_domain.identifiers import identifier_key, normalise_phone
 from sandbox.context import GoldenCustomer, Progress, RunContext, Sizes
+from sandbox.faults import FaultInjector, FaultSpec
+from sandbox.outcomes import Outcome, observe
 from sandbox.platform import LocalPlatform, local_platform
 from sandbox.steps import alert, call, drift, journeys, mdm, propensity, services, state
 from sandbox.templates import CloudAssembly, synthesize_assembly
@@ -43,6 +46,8 @@ class SandboxReport:
     progress: list[str]
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    faults: FaultInjector | None = None  # `--faults`: the schedule injected and what absorbed each fault
+    outcome: Outcome | None = None  # what the run left in moto, comparable with another run of the seed
     drift: drift.DriftResult | None = None  # stage 4 on: the feature-drift check, normal and shifted
 
     @property
@@ -159,6 +164,24 @@ def _checks(report: SandboxReport) -> list[Check]:
     return checks
 
 
+def _prepare(context: RunContext, faults: FaultSpec | None, now: datetime | None) -> RunContext:
+    """The run's clock when given, and the faults' hooks on the platform before any handler runs."""
+    if now is not None:
+        context.now = now
+    if faults is not None:
+        context.faults = FaultInjector(faults)
+        context.faults.install(context.platform)
+        context.progress(f"injecting faults: {faults}")
+    return context
+
+
+def _finish(context: RunContext, *, observed: bool) -> Outcome | None:
+    """Faults left unsettled counted as such; what the run left in moto, when asked for or under faults."""
+    if context.faults is not None:
+        context.faults.finish()
+    return observe(context) if observed or context.faults is not None else None
+
+
 def run_sandbox(
     sizes: Sizes,
     *,
@@ -167,6 +190,9 @@ def run_sandbox(
     templates: CloudAssembly | None = None,
     progress: Progress | None = None,
     workdir: Path | None = None,
+    faults: FaultSpec | None = None,
+    now: datetime | None = None,  # the run's clock (two runs compared must share it: journeys are dated from it)
+    observed: bool = False,  # read the outcome back from moto at the end (`SandboxReport.outcome`)
 ) -> SandboxReport:
     progress = progress or Progress()
     timings: dict[str, float] = {}
@@ -181,7 +207,7 @@ def run_sandbox(
     ):
         provisioned = _provisioned(platform)
         progress(f"provisioned in moto from {len(templates.stacks)} stacks: {provisioned}")
-        context = RunContext(platform, sizes, workdir or Path(scratch), progress)
+        context = _prepare(RunContext(platform, sizes, workdir or Path(scratch), progress), faults, now)
 
         def timed(name: str, started: float) -> None:
             timings[name] = time.perf_counter() - started
@@ -222,6 +248,7 @@ def run_sandbox(
         started = time.perf_counter()
         alert_result = alert.run(context, mdm_result.population)
         timed("alert", started)
+        outcome = _finish(context, observed=observed)
         report = SandboxReport(
             env=env,
             maturity=platform.config.maturity.label,
@@ -239,6 +266,8 @@ def run_sandbox(
             progress=progress.lines,
             notes=notes,
             drift=drift_result,
+            faults=context.faults,
+            outcome=outcome,
         )
     report.checks = _checks(report)
     return report

@@ -39,6 +39,7 @@ from omni_domain.constants import CUSTOMER_SORT_KEY, ENV_FUTURE_TOLERANCE_MINUTE
 from omni_domain.customer_events import InvalidEventError, check_not_future, parse_event
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.events import kinesis_event
+from sandbox.faults import FunctionTimedOut
 from sandbox.platform import EventSource, LocalPlatform
 
 PROCESSOR = "event_processor.handler.lambda_handler"
@@ -69,6 +70,8 @@ class StreamTally:
     retried_records: int = 0  # records sent again (Lambda resends from the earliest failed record onward)
     failed_after_retries: int = 0  # records of batches sent to the on-failure destination
     counted_twice: int = 0  # settled records the handler saw again (a resend, or an exhausted batch's last attempt)
+    crashed_invocations: int = 0  # invocations that died before answering: their report is lost with them
+    redelivered_records: int = 0  # records of processed batches the stream delivered again (injected faults)
     read_back: set[str] = field(default_factory=set)  # sequence numbers read from the stream
     handler_seconds: float = 0.0
 
@@ -116,14 +119,22 @@ class JourneysResult:
     @property
     def consistent(self) -> bool:
         """No event lost: what was put was read back, and every record read has exactly one outcome
-        (a copy put twice is a duplicate: the handler also reports records Lambda resent as duplicates)."""
-        return (
+        (a copy put twice is a duplicate: the handler also reports records Lambda resent as duplicates).
+
+        An invocation that died after some writes took its report with it: the events it applied are in
+        the ledgers and come back duplicates on the retry, so the ledgers may then hold more than reported.
+        """
+        ledgers_agree = (
+            self.additive_in_ledgers >= self.additive_reported
+            if self.tally.crashed_invocations
+            else self.additive_in_ledgers == self.additive_reported
+        )
+        return ledgers_agree and (
             self.read_back == self.events_in
             and self.accounted == self.events_in
             and self.tally.duplicates >= self.duplicates_sent
             and self.tally.dead_lettered == self.dead_letter_messages
             and self.failed_batch_records == self.tally.failed_after_retries
-            and self.additive_in_ledgers == self.additive_reported
         )
 
 
@@ -298,7 +309,16 @@ def _deliver(context: RunContext, records: list[dict[str, Any]], poll: Poll, tal
     """One batch as Lambda handles it with ReportBatchItemFailures: resend from the earliest failure, then give up."""
     max_retries = int(poll.mapping.properties.get("MaximumRetryAttempts", -1))  # -1: until the records expire
     tally.records += len(records)
-    _attempt(context, records, poll, tally, attempts_left=max_retries + 1 if max_retries >= 0 else 10_000)
+    attempts = max_retries + 1 if max_retries >= 0 else 10_000
+    settled = _attempt(context, records, poll, tally, attempts_left=attempts)
+    faults = context.faults
+    if settled and faults is not None and faults.redeliver():
+        # The stream hands the processed batch over again (as after a lost checkpoint): every record a second time.
+        tally.counted_twice += len(records)
+        tally.redelivered_records += len(records)
+        applied_before = tally.applied_total
+        _attempt(context, records, poll, tally, attempts_left=attempts)
+        faults.redelivered(applied_again=tally.applied_total - applied_before, records=len(records))
 
 
 def _attempt(
@@ -310,47 +330,74 @@ def _attempt(
     attempts_left: int,
     settled_before: frozenset[str] = frozenset(),  # records of this batch a previous attempt settled
     invocations: int = 0,
-) -> None:
+    retried_by: str = "retry (Lambda)",  # what absorbs a fault that failed this batch, should a later attempt settle it
+) -> bool:
+    """Deliver until every record settled (True) or the retries ran out and the batch went to the on-failure destination."""
     # The handler's composition root holds its report of the batch; imported once the handler has run.
     dependencies = importlib.import_module("event_processor.dependencies")
     sequence = [record["SequenceNumber"] for record in batch]
     while True:
         started = time.perf_counter()
         event = kinesis_event(batch, stream_arn=poll.stream_arn, region=context.platform.region, shard_id=poll.shard_id)
+        crashed = False
         try:
             response = context.platform.invoke(PROCESSOR, event)
             function_error = False
+        except FunctionTimedOut:  # died mid-batch (an injected crash): no answer, and its report is lost with it
+            response, function_error, crashed = {}, True, True
         except Exception:  # noqa: BLE001 - a function error: Lambda retries (Powertools raises when every record failed)
             response, function_error = {}, True
         tally.handler_seconds += time.perf_counter() - started
         invocations += 1
         attempts_left -= 1
-        _add(tally, dependencies.current().report)
+        if crashed:
+            tally.crashed_invocations += 1
+        else:
+            _add(tally, dependencies.current().report)
         tally.counted_twice += sum(1 for number in sequence if number in settled_before)
         if function_error:
             failed = set(sequence)
         else:
             failed = {failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])}
         if not failed:
-            return
+            _settle_faults(context, retried_by)
+            return True
         settled_before = frozenset(number for number in sequence if number not in failed)
         if attempts_left <= 0:
             break
         if function_error and poll.mapping.properties.get("BisectBatchOnFunctionError") and len(batch) > 1:
             # The batch is split in two and each half retried, with the retries left.
             middle = len(batch) // 2
+            settled = True
             for half in (batch[:middle], batch[middle:]):
                 tally.retried_records += len(half)
-                _attempt(context, half, poll, tally, attempts_left=attempts_left, invocations=invocations)
-            return
+                settled &= _attempt(
+                    context,
+                    half,
+                    poll,
+                    tally,
+                    attempts_left=attempts_left,
+                    invocations=invocations,
+                    retried_by="bisect",
+                )
+            return settled
         # Lambda checkpoints before the earliest failed record and sends the rest again, successes included.
         earliest = min(index for index, number in enumerate(sequence) if number in failed)
         batch, sequence = batch[earliest:], sequence[earliest:]
         tally.retried_records += len(batch)
+        retried_by = "retry (Lambda)"
     # Retries exhausted: the records this last attempt settled are in its report and in the on-failure record.
     tally.counted_twice += len(settled_before)
     tally.failed_after_retries += len(batch)
+    _settle_faults(context, "on-failure queue")
     _on_failure(context, batch, poll, invocations)
+    return False
+
+
+def _settle_faults(context: RunContext, how: str) -> None:
+    """The injected faults that failed the batch so far, absorbed by what settled it (or gave it up)."""
+    if context.faults is not None:
+        context.faults.settle_pending(how)
 
 
 def _add(tally: StreamTally, report: Any) -> None:

@@ -34,6 +34,7 @@ from omni_domain.constants import (
     PROFILE_RECORD,
 )
 from omni_domain.identifiers import identifier_key
+from sandbox.async_invoke import invoke_async
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.platform import SandboxError
 from sandbox.steps import entity_resolution
@@ -103,7 +104,13 @@ def run(context: RunContext) -> MdmResult:
     rule_name, deliveries = routed
     summaries = []
     for delivered in deliveries:
-        summaries.append(platform.invoke(LOADER_HANDLER, delivered))
+        # The rule's target is invoked asynchronously: Lambda retries a failed load, then dead-letters the event.
+        outcome = invoke_async(platform, LOADER_HANDLER, delivered)
+        summaries.append(outcome.answer)
+        if context.faults is not None:
+            context.faults.settle_pending("retry (Lambda async)" if outcome.error is None else "dead-letter queue")
+        if outcome.error is not None:
+            notes.append(f"the loader gave up after {outcome.attempts} attempts (dead-letter queue): {outcome.error}")
     say(f"rule {rule_name} delivered {len(summaries)} manifest event(s) to the loader")
     resolvable, unresolvable, profiles = _check_resolution(context, result)
     say(f"{resolvable:,} golden ids resolve through the identity map, {unresolvable} do not")
