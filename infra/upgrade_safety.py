@@ -44,6 +44,8 @@ REPLACEMENT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
     "AWS::SNS::Topic": ("TopicName", "FifoTopic"),
     "AWS::SQS::Queue": ("QueueName", "FifoQueue"),
     "AWS::Connect::Instance": ("IdentityManagementType", "InstanceAlias", "DirectoryId"),
+    # The model registry: its versions are the champion's history and approvals, lost with a replacement.
+    "AWS::SageMaker::ModelPackageGroup": ("ModelPackageGroupName",),
 }
 
 # Resources a stage may replace by design, being immutable snapshots named after their content:

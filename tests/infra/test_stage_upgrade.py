@@ -124,6 +124,7 @@ STATEFUL_TYPES_IN_APP = (
     "AWS::Lambda::EventSourceMapping",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
+    "AWS::SageMaker::ModelPackageGroup",
     "AWS::SNS::Topic",
     "AWS::SQS::Queue",
 )
