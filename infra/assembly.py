@@ -22,6 +22,7 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 STACK_ARTIFACT = "aws:cloudformation:stack"
+ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 ASSET_PATH_METADATA = "aws:asset:path"
 
 
@@ -61,6 +62,7 @@ class Stack:
     template: dict[str, Any]
     dependencies: tuple[str, ...] = ()
     template_file: str = ""
+    asset_manifest_file: str = ""  # `<stack>.assets.json`: which staged folder or file each asset hash is
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -102,7 +104,12 @@ class CloudAssembly:
                 directory / template_file, missing=f"{directory}: stack {name}'s template {template_file} is missing"
             )
             dependencies = tuple(sorted(names[dep] for dep in artifact.get("dependencies", []) if dep in names))
-            stacks[name] = Stack(name, template, dependencies, template_file)
+            asset_manifests = [
+                artifacts[dep].get("properties", {}).get("file", "")
+                for dep in artifact.get("dependencies", [])
+                if artifacts.get(dep, {}).get("type") == ASSET_MANIFEST_ARTIFACT
+            ]
+            stacks[name] = Stack(name, template, dependencies, template_file, next(iter(asset_manifests), ""))
         return cls(stacks, directory)
 
     @classmethod
@@ -162,19 +169,43 @@ class CloudAssembly:
 
     # -- assets -------------------------------------------------------------------------------------
     def asset_directory(self, stack: str, logical_id: str) -> Path:
-        """Where a resource's asset (a function's code) is staged in the assembly."""
+        """Where a resource's asset (a function's code) is staged in the assembly.
+
+        The stack's asset manifest is the authority (what `cdk deploy` uploads for the code's S3 key);
+        the `aws:asset:path` metadata, which synthesis may leave out, is the fallback.
+        """
         raw = self.stack(stack).resources.get(logical_id)
         if raw is None:
             raise AssemblyError(f"{stack}: no resource {logical_id}")
-        path = (raw.get("Metadata") or {}).get(ASSET_PATH_METADATA)
-        if not path:
-            raise AssemblyError(f"{stack}/{logical_id} has no asset")
         if self.directory is None:
             raise AssemblyError(f"{stack}/{logical_id}: the assembly was not read from a directory")
+        path = self._staged_code_path(stack, raw) or (raw.get("Metadata") or {}).get(ASSET_PATH_METADATA)
+        if not path:
+            raise AssemblyError(f"{stack}/{logical_id} has no asset")
         directory = self.directory / path
         if not directory.exists():
             raise AssemblyError(f"{stack}/{logical_id}: its asset {path} is missing from {self.directory}")
         return directory
+
+    def staged_asset(self, stack: str, asset_hash: str) -> Path:
+        """The staged folder or file of one of the stack's assets, by the hash its S3 key is named after."""
+        manifest_file = self.stack(stack).asset_manifest_file
+        if self.directory is None or not manifest_file:
+            raise AssemblyError(f"{stack}: no asset manifest (the assembly was not read from a directory)")
+        files = _json(self.directory / manifest_file, missing=f"{stack}: its asset manifest {manifest_file} is missing")
+        entry = (files.get("files") or {}).get(asset_hash)
+        if entry is None:
+            raise AssemblyError(f"{stack}: its asset manifest {manifest_file} has no asset {asset_hash}")
+        return self.directory / str(entry["source"]["path"])
+
+    def _staged_code_path(self, stack: str, raw: Mapping[str, Any]) -> str | None:
+        key = ((raw.get("Properties") or {}).get("Code") or {}).get("S3Key")
+        manifest_file = self.stack(stack).asset_manifest_file
+        if not isinstance(key, str) or not manifest_file or self.directory is None:
+            return None
+        files = _json(self.directory / manifest_file, missing=f"{stack}: its asset manifest {manifest_file} is missing")
+        entry = (files.get("files") or {}).get(key.removesuffix(".zip"))
+        return None if entry is None else str(entry["source"]["path"])
 
 
 def _json(path: Path, *, missing: str) -> dict[str, Any]:

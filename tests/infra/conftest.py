@@ -27,6 +27,10 @@ class Synthesis:
     error: str | None = None
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def assembly(self) -> CloudAssembly:
+        """The synthesized cloud assembly, read through the app's one reader."""
+        return CloudAssembly.read(self.outdir)
+
     def violations(self) -> list[str]:
         """Unacknowledged cdk-nag findings, one line each, from the validation report."""
         report_path = self.outdir / "validation-report.json"

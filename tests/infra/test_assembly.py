@@ -203,3 +203,28 @@ def test_a_missing_asset_names_it(tmp_path: Path) -> None:
     in_memory = CloudAssembly.from_templates(assembly.templates)
     with pytest.raises(AssemblyError, match="not read from a directory"):
         in_memory.asset_directory(CONSUMER, "Function")
+
+
+def test_a_function_asset_is_found_through_its_stack_asset_manifest(tmp_path: Path) -> None:
+    """Synthesis may leave out the asset-path metadata; the asset manifest (what deploy uploads) still says."""
+    template = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Key": "abc.zip"}}}}}
+    manifest = {
+        "version": "55.0.0",
+        "artifacts": {
+            "App": {
+                "type": "aws:cloudformation:stack",
+                "properties": {"templateFile": "app.template.json", "stackName": "omni-cx-test-app"},
+                "dependencies": ["App.assets"],
+            },
+            "App.assets": {"type": "cdk:asset-manifest", "properties": {"file": "app.assets.json"}},
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "app.template.json").write_text(json.dumps(template))
+    (tmp_path / "app.assets.json").write_text(json.dumps({"files": {"abc": {"source": {"path": "asset.abc"}}}}))
+    (tmp_path / "asset.abc").mkdir()
+    assembly = CloudAssembly.read(tmp_path)
+    assert assembly.asset_directory("omni-cx-test-app", "Fn") == tmp_path / "asset.abc"
+    (tmp_path / "app.assets.json").unlink()
+    with pytest.raises(AssemblyError, match=r"omni-cx-test-app: its asset manifest app\.assets\.json is missing"):
+        assembly.asset_directory("omni-cx-test-app", "Fn")

@@ -157,22 +157,21 @@ def _resolve(value: Any, *, variable: str, template: Mapping[str, Any], synthesi
 
 def _deployed_functions(synthesis: Synthesis, region: str) -> list[DeployedFunction]:
     functions = []
+    assembly = synthesis.assembly()
     for stack, template in synthesis.templates.items():
-        assets = json.loads((synthesis.outdir / f"{stack}.assets.json").read_text())["files"]
         for logical_id, resource in template["Resources"].items():
             if resource["Type"] != "AWS::Lambda::Function" or not str(
                 resource["Properties"].get("Runtime", "")
             ).startswith("python"):
                 continue
             properties = resource["Properties"]
-            asset_hash = properties["Code"]["S3Key"].removesuffix(".zip")
             variables = properties.get("Environment", {}).get("Variables", {})
             functions.append(
                 DeployedFunction(
                     stack=stack,
                     logical_id=logical_id,
                     handler=properties["Handler"],
-                    asset=synthesis.outdir / assets[asset_hash]["source"]["path"],
+                    asset=assembly.asset_directory(stack, logical_id),
                     environment={
                         name: _resolve(value, variable=name, template=template, synthesis=synthesis, region=region)
                         for name, value in variables.items()

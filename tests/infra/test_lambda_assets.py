@@ -10,7 +10,6 @@ other function's package ships in it.
 from __future__ import annotations
 
 import ast
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -114,15 +113,12 @@ def test_excludes_are_anchored_so_a_kept_file_of_the_same_name_elsewhere_stays(t
 
 def _python_functions(synthesis: Synthesis) -> list[tuple[str, str, Path]]:
     """(logical id, handler, staged asset folder) of every Python function, as the stack's asset manifest stages it."""
-    functions = []
-    for stack, template in synthesis.templates.items():
-        staged = json.loads((synthesis.outdir / f"{stack}.assets.json").read_text())["files"]
-        for logical_id, resource in template["Resources"].items():
-            properties = resource["Properties"]
-            if resource["Type"] == "AWS::Lambda::Function" and str(properties.get("Runtime", "")).startswith("python"):
-                asset = staged[properties["Code"]["S3Key"].removesuffix(".zip")]["source"]["path"]
-                functions.append((logical_id, properties["Handler"], synthesis.outdir / asset))
-    return functions
+    assembly = synthesis.assembly()
+    return [
+        (function.logical_id, function.properties["Handler"], assembly.asset_directory(*function.key))
+        for function in assembly.resources("AWS::Lambda::Function")
+        if str(function.properties.get("Runtime", "")).startswith("python")
+    ]
 
 
 def _asset_files(folder: Path) -> set[str]:

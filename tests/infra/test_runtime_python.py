@@ -152,37 +152,27 @@ def vermin(target: str, *paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _assets(synthesis: Synthesis, stack: str) -> Mapping[str, str]:
-    files = json.loads((synthesis.outdir / f"{stack}.assets.json").read_text())["files"]
-    return {asset_hash: entry["source"]["path"] for asset_hash, entry in files.items()}
-
-
 def lambda_assets(synthesis: Synthesis) -> dict[Path, set[str]]:
     """Each staged function asset folder and the Python versions it runs on."""
     found: dict[Path, set[str]] = {}
-    for stack, template in synthesis.templates.items():
-        for resource in template["Resources"].values():
-            runtime = (
-                str(resource["Properties"].get("Runtime", "")) if resource["Type"] == "AWS::Lambda::Function" else ""
-            )
-            if runtime.startswith("python"):
-                asset_hash = resource["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-                folder = synthesis.outdir / _assets(synthesis, stack)[asset_hash]
-                found.setdefault(folder, set()).add(runtime.removeprefix("python"))
+    assembly = synthesis.assembly()
+    for function in assembly.resources("AWS::Lambda::Function"):
+        runtime = str(function.properties.get("Runtime", ""))
+        if runtime.startswith("python"):
+            found.setdefault(assembly.asset_directory(*function.key), set()).add(runtime.removeprefix("python"))
     return found
 
 
 def python_shell_scripts(synthesis: Synthesis) -> dict[Path, set[str]]:
     """Each staged Glue Python shell script and the Python versions it runs on."""
     found: dict[Path, set[str]] = {}
-    for stack, template in synthesis.templates.items():
-        for resource in template["Resources"].values():
-            command = resource["Properties"].get("Command", {}) if resource["Type"] == "AWS::Glue::Job" else {}
-            if command.get("Name") == "pythonshell":
-                location = json.dumps(command["ScriptLocation"])
-                (asset_hash,) = re.findall(r"/([0-9a-f]{64})\.py", location)
-                script = synthesis.outdir / _assets(synthesis, stack)[asset_hash]
-                found.setdefault(script, set()).add(command["PythonVersion"])
+    assembly = synthesis.assembly()
+    for job in assembly.resources("AWS::Glue::Job"):
+        command = job.properties.get("Command", {})
+        if command.get("Name") == "pythonshell":
+            (asset_hash,) = re.findall(r"/([0-9a-f]{64})\.py", json.dumps(command["ScriptLocation"]))
+            script = assembly.staged_asset(job.stack, asset_hash)
+            found.setdefault(script, set()).add(command["PythonVersion"])
     return found
 
 
