@@ -6,7 +6,7 @@ the live state the journeys just built, through `eligibility.attributes`), the
 call `duration` (a leak the preparation job drops) and whether the customer took
 the offer (`y`, drawn from the generator's hidden intent). It goes under the
 preparation job's `--source_path` (from the template), `glue_jobs.propensity_prepare`
-splits it exactly as on Glue, `propensity.training` fits it as in script mode,
+splits it exactly as on Glue, `propensity.trainer` trains and calibrates it as in script mode,
 and the SageMaker runtime's InvokeEndpoint is answered in-process by the
 serving functions (`propensity.inference`) over the saved model.
 """
@@ -25,10 +25,10 @@ from eligibility.attributes import customer_facts, model_features
 from glue_jobs.propensity_prepare import parse_options
 from glue_jobs.propensity_prepare import run as prepare
 from omni_domain.dynamodb_store import DynamoDBCustomerRepository
-from propensity.data import labels, read_csv
+from propensity.data import read_csv
 from propensity.inference import InvalidInput, input_fn, model_fn, output_fn, predict_fn
-from propensity.metrics import evaluate
-from propensity.training import Hyperparameters, fit, save
+from propensity.trainer import train
+from propensity.training import Hyperparameters, save
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.platform import StandInError
 
@@ -133,11 +133,20 @@ def run(context: RunContext, population: list[GoldenCustomer]) -> PropensityResu
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(s3.get_object(Bucket=out_bucket, Key=f"{out_prefix}{name}/data.csv")["Body"].read())
         datasets[name] = read_csv(path)
-    model = fit(datasets["train"], target=target, hyperparameters=Hyperparameters(num_round=120, nthread=2))
     validation = datasets["validation"]
-    metrics = evaluate(labels(validation, target), model.score(validation))
+    # As the training job does: early stopping on the validation rows, calibration, the drift baseline.
+    trained = train(
+        datasets["train"],
+        target=target,
+        hyperparameters=Hyperparameters(num_round=120, nthread=2),
+        folds=3,
+        validation=validation,
+        early_stopping_rounds=20,
+    )
+    model = trained.model
+    metrics = trained.metrics
     model_dir = local / "model"
-    save(model, model_dir, metrics)
+    save(model, model_dir, metrics, feature_baseline=trained.baseline)
     served = model_fn(str(model_dir))
     say(f"trained on {len(datasets['train'])} rows: validation AUC {metrics['auc']:.3f}, model {served.version}")
     _stand_in_endpoint(context, served)
