@@ -61,6 +61,7 @@ DEFAULT_SPEC = (
     "s3-read-error=0.05,handler-crash=0.03,kinesis-redelivery=0.05,seed=7"
 )
 PROCESSOR = "event_processor.handler.lambda_handler"
+NOWHERE = "https://fault-injected.invalid/"  # where a refused request goes instead: no moto backend answers it
 LOADER = "mdm_loader.handler.lambda_handler"
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
@@ -370,7 +371,7 @@ class FaultInjector:
                 }
             )
             headers = {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": "application/x-amz-json-1.0"}
-            return AWSResponse(request.url, 400, headers, _Raw(body.encode()))
+            return _refused(request, AWSResponse(request.url, 400, headers, _Raw(body.encode())))
         if service == "s3" and operation == "GetObject" and running.function == LOADER:
             if not self._draw("s3-read-error"):
                 return None
@@ -379,7 +380,9 @@ class FaultInjector:
             body = (
                 f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
             )
-            return AWSResponse(request.url, status, {"x-amz-request-id": uuid.uuid4().hex}, _Raw(body.encode()))
+            return _refused(
+                request, AWSResponse(request.url, status, {"x-amz-request-id": uuid.uuid4().hex}, _Raw(body.encode()))
+            )
         return None
 
     def _note(self, fault: Fault) -> None:
@@ -433,6 +436,16 @@ class FaultInjector:
     def _take_call_faults(self) -> list[Fault]:
         taken, self._call = self._call, []
         return taken
+
+
+def _refused(request: Any, answer: AWSResponse) -> AWSResponse:
+    """The service's error answer, the request kept from moto.
+
+    botocore asks every `before-send` handler and takes the first answer: moto's would
+    still run the request (a throttled write would land). Pointed elsewhere, moto leaves it.
+    """
+    request.url = NOWHERE
+    return answer
 
 
 def _service_operation(event_name: str) -> tuple[str, str]:

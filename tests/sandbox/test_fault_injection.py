@@ -158,3 +158,21 @@ def test_the_endpoint_fails_with_a_model_error_or_a_read_timeout() -> None:
     _, platform = _installed("sagemaker-timeout=1,seed=1")
     with pytest.raises(ReadTimeoutError):
         platform.invoke("eligibility.handler.lambda_handler", call)
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_throttled_request_never_reaches_the_table() -> None:
+    """DynamoDB refused it: a conditional write retried after a throttle must not meet its own first attempt."""
+    injector, platform = _installed("dynamodb-throttle=0.3,seed=1")
+    client = boto3.client("dynamodb")
+    for n in range(60):
+        platform.invoke(
+            PROCESSOR,
+            functools.partial(
+                client.put_item,
+                TableName=TABLE,
+                Item={"pk": {"S": str(n)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            ),
+        )  # a ConditionalCheckFailedException here: the throttled attempt had written
+    assert injector.injected["dynamodb-throttle"] > 10
