@@ -532,6 +532,89 @@ class PlatformConfig(_Frozen):
         return "-".join((self.project, self.env_name, *parts))
 
 
+PIPELINE_KEY = "omni:pipeline"
+GITHUB_REPOSITORY_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+CONNECTION_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+)
+
+
+class PipelineSourceConfig(_Frozen):
+    """Where the delivery pipeline reads the repository: a CodeConnections connection or an S3 object (a zip)."""
+
+    kind: Literal["connection", "s3"] = "connection"
+    repository: Annotated[str, Field(pattern=GITHUB_REPOSITORY_PATTERN)] | None = None  # owner/name
+    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    connection_arn: Annotated[str, Field(pattern=CONNECTION_ARN_PATTERN)] | None = None
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    object_key: Annotated[str, Field(min_length=1, max_length=1024)] = "omni-cx/source.zip"
+
+
+class PipelineConfig(_Frozen):
+    """The opt-in delivery pipeline (`pipeline_app.py`): one self-mutating CodePipeline that deploys the
+    environments in order, each at its configured maturity, with `omni plan` before each deploy.
+
+    cdk.json gives it under `context."omni:pipeline"`; nothing there means no pipeline."""
+
+    enabled: bool = False
+    # Where the pipeline itself lives (null account: the deploying credentials' account; null region: the
+    # region of the first environment it deploys).
+    account: str | None = None
+    region: str | None = None
+    source: PipelineSourceConfig = Field(default_factory=PipelineSourceConfig)
+    # The environments it deploys, in this order (names of omni:environments), and those that wait for a
+    # person to approve the change before their plan and deploy run.
+    environments: tuple[Annotated[str, Field(pattern=ENV_NAME_PATTERN.pattern)], ...] = ("dev", "prod")
+    approval_before: tuple[str, ...] = ("prod",)
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT_PATTERN.match(value):
+            raise ValueError("must be a 12-digit AWS account id, or null for the deploying account")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not REGION_PATTERN.match(value):
+            raise ValueError("must be an AWS region code such as eu-west-2 or us-east-1")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> PipelineConfig:
+        if not self.environments or len(set(self.environments)) != len(self.environments):
+            raise ValueError("environments: give each environment once, in deployment order")
+        unknown = sorted(set(self.approval_before) - set(self.environments))
+        if unknown:
+            raise ValueError(f"approval_before: {', '.join(unknown)} not in environments {list(self.environments)}")
+        source = self.source
+        if self.enabled and source.kind == "connection" and not (source.repository and source.connection_arn):
+            raise ValueError("source: a connection source needs repository (owner/name) and connection_arn")
+        if self.enabled and source.kind == "s3" and not source.bucket:
+            raise ValueError("source: an s3 source needs bucket (and object_key, the zip of the repository)")
+        return self
+
+
+def load_pipeline_config(get_context: Callable[[str], Any]) -> PipelineConfig:
+    """The delivery pipeline's settings from CDK context; every environment it names must exist."""
+    raw = get_context(PIPELINE_KEY) or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{PIPELINE_KEY} = {raw!r}: must be an object of pipeline settings")
+    try:
+        pipeline = PipelineConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error, prefix=PIPELINE_KEY, raw=raw, model=PipelineConfig)) from None
+    environments = get_context(ENVIRONMENTS_KEY) or {}
+    unknown = [name for name in pipeline.environments if name not in environments]
+    if unknown:
+        raise ConfigError(
+            f"{PIPELINE_KEY}.environments: {', '.join(unknown)} not in {ENVIRONMENTS_KEY} "
+            f"({', '.join(sorted(environments))})"
+        )
+    return pipeline
+
+
 def read_cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
     """The `context` block of cdk.json (what the CDK CLI passes to the app)."""
     with path.open(encoding="utf-8") as handle:
@@ -593,23 +676,27 @@ def _parse_maturity(value: Any) -> Stage:
         raise ConfigError(f"{MATURITY_KEY} = {value!r}: must be one of {Stage.allowed()}") from None
 
 
-def _one_line(error: ValidationError, *, prefix: str, raw: Mapping[str, Any]) -> str:
+def _one_line(
+    error: ValidationError, *, prefix: str, raw: Mapping[str, Any], model: type[BaseModel] | None = None
+) -> str:
     first = error.errors(include_url=False)[0]
     path = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         return f"{prefix}.{path}: missing; add it to the environment in cdk.json"
     if first["type"] == "extra_forbidden":
-        return f"{prefix}.{path}: unknown key; allowed keys: {', '.join(_allowed_keys(first['loc']))}"
+        allowed = _allowed_keys(first["loc"], model or EnvironmentConfig)
+        return f"{prefix}.{path}: unknown key; allowed keys: {', '.join(allowed)}"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     value = repr(first["input"])
+    if not path:  # a check of the whole object: its message names the keys
+        return f"{prefix}: {message}{more}"
     if len(value) > 80:  # a whole section (a model-level check): its message names what is wrong
         return f"{prefix}.{path}: {message}{more}"
     return f"{prefix}.{path} = {value}: {message}{more}"
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = EnvironmentConfig
+def _allowed_keys(loc: tuple[int | str, ...], model: type[BaseModel]) -> list[str]:
     for part in loc[:-1]:
         annotation = model.model_fields[str(part)].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

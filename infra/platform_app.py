@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App
+from aws_cdk import App, Stage
 
 from infra.capabilities import CAPABILITIES, Capability, capabilities_deployed
 from infra.config import ENV_KEY, MATURITY_KEY, PlatformConfig, load_config, read_cdk_json_context
@@ -15,9 +15,11 @@ from infra.stacks.platform_stack import Dependencies, PlatformStack
 
 
 def build_platform(
-    app: App, config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES
+    app: Stage, config: PlatformConfig, table: tuple[Capability, ...] = CAPABILITIES
 ) -> dict[str, PlatformStack]:
-    """Add the stacks of every capability up to the configured stage (opt-ins when enabled), checked by cdk-nag."""
+    """Add the stacks of every capability up to the configured stage (opt-ins when enabled), checked by cdk-nag.
+
+    `app` is the App, or a stage of the delivery pipeline that deploys one environment."""
     built: dict[str, PlatformStack] = {}
     for capability in capabilities_deployed(config, table):
         built[capability.name] = capability.stack(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
@@ -35,8 +35,8 @@ def acknowledgement_audit() -> Iterator[list[tuple[str, str]]]:
         _audit = None
 
 
-def enable_compliance_checks(app: App) -> None:
-    """Every stack of the app is checked by the four packs at synthesis."""
+def enable_compliance_checks(app: Stage) -> None:
+    """Every stack of the app (or of a stage nested in it) is checked by the four packs at synthesis."""
     Validations.of(app).add_plugins(*(pack(app) for pack in RULE_PACKS))
 
 
