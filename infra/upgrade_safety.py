@@ -136,13 +136,14 @@ def _differs_at(old: Any, new: Any, path: PropertyPath) -> bool:
     change this check cannot look inside counts as a change.
     """
     for step in path:
-        if step == "*" or not (_is_plain_object(old) and _is_plain_object(new)):
+        if step == "*" or not (is_plain_object(old) and is_plain_object(new)):
             break
         old, new = old.get(step), new.get(step)
     return bool(old != new)
 
 
-def _is_plain_object(value: Any) -> bool:
+def is_plain_object(value: Any) -> bool:
+    """Whether a template value is an object that can be followed by key (not an intrinsic such as Ref or Fn::If)."""
     if not isinstance(value, Mapping):
         return False
     return not (list(value) == ["Ref"] or any(str(key).startswith("Fn::") for key in value))

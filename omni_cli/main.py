@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "omni_cli.state",
     "omni_cli.sandbox",
     "omni_cli.lambda_command",
+    "omni_cli.plan",
 )
 
 

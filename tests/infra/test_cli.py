@@ -23,6 +23,7 @@ def test_every_subcommand_is_wired() -> None:
         "state-changes",
         "sandbox",
         "lambda",
+        "plan",
     }
     assert set(choices) == expected
 
