@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
 
-.PHONY: help install java demo demo-faults test lint format synth diff stages bench clean
+.PHONY: help install java demo demo-faults test lint format synth diff plan stages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ synth: $(BIN)/.installed node_modules/.installed ## synthesize ENV at MATURITY i
 
 diff: $(BIN)/.installed node_modules/.installed ## cdk diff ENV at MATURITY against the deployed stacks (needs credentials)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --all --no-notices -c env=$(ENV) $(MATURITY_ARG)
+
+plan: $(BIN)/.installed ## omni plan: ENV's deployed stacks against MATURITY (default: its own), safe or not (needs credentials)
+	$(BIN)/omni plan --env $(ENV) $(if $(MATURITY),--to-stage $(MATURITY),)
 
 stages: $(BIN)/.installed ## print the maturity table and the stacks of each stage for ENV
 	$(BIN)/omni stages --env $(ENV)
