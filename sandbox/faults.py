@@ -34,6 +34,7 @@ up to an on-failure queue or dead-letter queue.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -175,7 +176,7 @@ class FaultInjector:
         self._running: _Invocation | None = None
         self._invocations = 0
         self._pending: list[Fault] = []  # escaped into a handler that failed: settled by the caller's retries
-        self._unput: dict[str, Fault] = {}  # trigger id -> the partial failure that refused its entry
+        self._unput: dict[str, Fault] = {}  # entry key -> the partial failure that refused the entry
         self._call: list[Fault] = []  # faults on the HTTP attempts of the call under way (one call at a time)
 
     # -- the schedule ----------------------------------------------------------------------------------
@@ -318,20 +319,15 @@ class FaultInjector:
         entries = request.get("Entries", [])
         failed = [index for index in range(len(entries)) if self._draw("eventbridge-partial")]
         if self._unput:  # entries refused earlier, put again now: accepted unless refused once more
-            context["omni_put"] = [
-                trigger_id
-                for index, entry in enumerate(entries)
-                if index not in failed and (trigger_id := _trigger_id(entry))
-            ]
+            context["omni_put"] = [_entry_key(entry) for index, entry in enumerate(entries) if index not in failed]
         if not failed:
             return None
         faults = []
         for index in failed:
-            trigger_id = _trigger_id(entries[index])
-            fault = self._inject("eventbridge-partial", "PutEvents", f"entry {index} {trigger_id}".rstrip())
+            key = _entry_key(entries[index])
+            fault = self._inject("eventbridge-partial", "PutEvents", f"entry {index} {key}")
             faults.append(fault)
-            if trigger_id:
-                self._unput[trigger_id] = fault
+            self._unput[key] = fault
         if len(failed) == len(entries):  # nothing left to send: EventBridge answers every entry failed
             parsed = {"FailedEntryCount": len(entries), "Entries": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
             self._restore_failures(parsed, failed)
@@ -453,11 +449,16 @@ def _service_operation(event_name: str) -> tuple[str, str]:
     return (parts[1], parts[2]) if len(parts) >= 3 else ("", "")
 
 
-def _trigger_id(entry: dict[str, Any]) -> str:
+def _entry_key(entry: dict[str, Any]) -> str:
+    """What names an entry put again: its trigger id, else its whole content (a state change's detail is its own)."""
     try:
-        return str(json.loads(entry.get("Detail", "{}")).get("trigger_id", ""))
-    except (TypeError, ValueError):
-        return ""
+        trigger_id = json.loads(entry.get("Detail", "{}")).get("trigger_id")
+    except (TypeError, ValueError, AttributeError):
+        trigger_id = None
+    if trigger_id:
+        return str(trigger_id)
+    content = json.dumps([entry.get(name) for name in ("Source", "DetailType", "Detail")])
+    return "entry-" + hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def _fell_back(answer: Any) -> bool:
