@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 MATURITY_ARG := $(if $(MATURITY),-c maturity=$(MATURITY),)
 
-.PHONY: help install java demo demo-faults test lint format synth diff plan stages bench clean
+.PHONY: help install java demo demo-faults test lint format synth synth-pipeline diff plan stages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -70,6 +70,10 @@ synth: $(BIN)/.installed node_modules/.installed ## synthesize ENV at MATURITY i
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices --no-version-reporting \
 		--output $(CDK_OUTDIR) -c env=$(ENV) $(MATURITY_ARG)
 	$(BIN)/omni assembly $(CDK_OUTDIR)
+
+synth-pipeline: $(BIN)/.installed node_modules/.installed ## synthesize the delivery pipeline (omni:pipeline in cdk.json) into cdk.out/
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet --no-notices --no-version-reporting \
+		--app '$(BIN)/python pipeline_app.py' --output $(CDK_OUTDIR)
 
 diff: $(BIN)/.installed node_modules/.installed ## cdk diff ENV at MATURITY against the deployed stacks (needs credentials)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk diff --all --no-notices -c env=$(ENV) $(MATURITY_ARG)

@@ -557,8 +557,8 @@ class PipelineConfig(_Frozen):
     cdk.json gives it under `context."omni:pipeline"`; nothing there means no pipeline."""
 
     enabled: bool = False
-    # Where the pipeline itself lives (null account: the deploying credentials' account; null region: the
-    # region of the first environment it deploys).
+    # The account the pipeline lives in (needed once enabled; an environment without an account deploys
+    # into it) and its region (null: the region of the first environment it deploys).
     account: str | None = None
     region: str | None = None
     source: PipelineSourceConfig = Field(default_factory=PipelineSourceConfig)
@@ -589,6 +589,8 @@ class PipelineConfig(_Frozen):
         if unknown:
             raise ValueError(f"approval_before: {', '.join(unknown)} not in environments {list(self.environments)}")
         source = self.source
+        if self.enabled and self.account is None:
+            raise ValueError("account: the pipeline's AWS account id is needed once it is enabled")
         if self.enabled and source.kind == "connection" and not (source.repository and source.connection_arn):
             raise ValueError("source: a connection source needs repository (owner/name) and connection_arn")
         if self.enabled and source.kind == "s3" and not source.bucket:

@@ -96,3 +96,49 @@ def game_days(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     if (outdir / "manifest.json").exists():
         result.templates = load_templates(outdir)
     return result
+
+
+PIPELINE_ACCOUNT = "111111111111"
+PROD_ACCOUNT = "333333333333"  # dev gives none: it deploys into the pipeline's account
+
+
+def pipeline_context(source: dict[str, Any]) -> dict[str, Any]:
+    """cdk.json's context with the delivery pipeline enabled, in its own account, prod in another."""
+    context = copy.deepcopy(read_cdk_json_context())
+    context["omni:pipeline"] = {"enabled": True, "account": PIPELINE_ACCOUNT, "source": source}
+    context["omni:environments"]["prod"]["account"] = PROD_ACCOUNT
+    return context
+
+
+CONNECTION_SOURCE = {
+    "kind": "connection",
+    "repository": "example/omni-cx",
+    "branch": "main",
+    "connection_arn": f"arn:aws:codeconnections:eu-west-2:{PIPELINE_ACCOUNT}:connection/12345678-1234-1234-1234-123456789012",
+}
+S3_SOURCE = {"kind": "s3", "bucket": "example-omni-cx-source", "object_key": "omni-cx/source.zip"}
+
+
+def _synthesize_pipeline(outdir: Path, source: dict[str, Any]) -> Synthesis:
+    from infra.delivery_pipeline import create_pipeline_app
+
+    result = Synthesis("pipeline", Stage.SEAMLESS, outdir)
+    try:
+        create_pipeline_app(outdir=str(outdir), context=pipeline_context(source)).synth()
+    except Exception as error:  # noqa: BLE001 - reported by the tests, like the platform's syntheses
+        result.error = f"{type(error).__name__}: {error}"
+    if (outdir / "manifest.json").exists():
+        result.templates = load_templates(outdir)
+    return result
+
+
+@pytest.fixture(scope="session")
+def delivery_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """The delivery pipeline app (pipeline_app.py) with a CodeConnections source, prod in another account."""
+    return _synthesize_pipeline(tmp_path_factory.mktemp("cdk-pipeline"), CONNECTION_SOURCE)
+
+
+@pytest.fixture(scope="session")
+def delivery_pipeline_s3(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """The same pipeline reading its source from an S3 object."""
+    return _synthesize_pipeline(tmp_path_factory.mktemp("cdk-pipeline-s3"), S3_SOURCE)

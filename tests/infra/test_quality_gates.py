@@ -80,3 +80,22 @@ def test_the_stack_set_grows_with_the_stage(syntheses: Mapping[tuple[str, Stage]
         stacks = set(syntheses[env, stage].templates)
         assert previous <= stacks, f"stage {stage.label} drops {sorted(previous - stacks)}"
         previous = stacks
+
+
+@pytest.mark.parametrize("fixture", ["delivery_pipeline", "delivery_pipeline_s3"])
+def test_the_delivery_pipeline_synthesizes_with_no_unacknowledged_finding(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    pipeline: Synthesis = request.getfixturevalue(fixture)
+    findings = "\n".join(pipeline.violations())
+    assert pipeline.error is None, f"cdk-nag findings in the delivery pipeline:\n{findings}"
+    assert "omni-cx-delivery" in pipeline.templates
+
+
+def test_the_delivery_pipeline_passes_cfn_lint(delivery_pipeline: Synthesis) -> None:
+    # The pipeline's own template; each environment's stage holds the platform's stacks, linted above.
+    errors = []
+    for template in sorted(delivery_pipeline.outdir.glob("*.template.json")):
+        matches = lint_file(template, config=ManualArgs(regions=["eu-west-2"]))
+        errors += [f"{template.name}: {match}" for match in matches if match.rule.severity == "error"]
+    assert errors == []
