@@ -57,8 +57,6 @@ def register(subparsers: Any) -> None:
     )
     run.set_defaults(func=_run)
 
-    from sandbox.serve import register_serve  # standard library only at import: `omni --help` stays fast
-
     register_serve(commands)
 
 
@@ -92,3 +90,59 @@ def _run(args: argparse.Namespace) -> int:
     path = write_html(report, args.out)
     print(f"\nreport: {path} ({progress.elapsed:.1f}s in all)")
     return 0 if report.ok else 1
+
+
+# -- serve ---------------------------------------------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def register_serve(commands: Any) -> None:
+    """Add `serve` to the `omni sandbox` subcommands (an argparse subparsers object)."""
+    from sandbox.serve import DEFAULT_PORT  # standard library only at import: `omni --help` stays fast
+
+    parser = commands.add_parser(
+        "serve", help="the profile and eligibility APIs on a local port, backed by the sandbox (moto)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default: %(default)s)")
+    parser.add_argument("--env", default="dev", help="environment from cdk.json (default: %(default)s)")
+    parser.add_argument("--maturity", type=int, default=5, help="stage to stand up, 3-5 (default: %(default)s)")
+    parser.add_argument("--no-seed", action="store_true", help="start with empty tables (no sample customers)")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.set_defaults(func=_serve_command)
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    from sandbox.platform import SandboxError, local_platform
+    from sandbox.serve import ServeError
+
+    _say(f"standing up {args.env} at stage {args.maturity} in moto (synthesizing first)...")
+    try:
+        with local_platform(env=args.env, maturity=args.maturity) as platform:
+            return _serve(platform, args)
+    except (SandboxError, ServeError) as error:
+        raise CliError(str(error)) from None
+
+
+def _serve(platform: Any, args: argparse.Namespace) -> int:
+    from sandbox.serve import DEFAULT_HOST, LocalApis, LocalApiServer
+
+    apis = LocalApis(platform)
+    if not args.no_seed:
+        _say("seeded: " + ", ".join(apis.seed()))
+    try:
+        server = LocalApiServer(apis, DEFAULT_HOST, args.port, log=(lambda _m: None) if args.quiet else _say)
+    except OSError as error:
+        raise CliError(f"cannot listen on {DEFAULT_HOST}:{args.port}: {error.strerror}") from None
+    _say(f"serving {', '.join(apis.apis)} on {server.url}/ (index, /openapi/<api>.json); Ctrl-C stops")
+    for route in apis.routes:
+        _say(f"  {route.method:6} {server.url}{route.resource}")
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            _say("stopped")
+    return 0

@@ -16,13 +16,11 @@ its handler's routes, with this server as its `servers` entry) and an index page
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import importlib
 import json
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +29,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from omni_cli.main import CliError
 from sandbox.events import api_gateway_event
 
 if TYPE_CHECKING:  # the platform imports moto and boto3: only `serve` itself needs them, not `omni --help`
@@ -98,7 +95,7 @@ SEED_RULE_SET: dict[str, Any] = {
 }
 
 
-class ServeError(CliError):
+class ServeError(Exception):
     """The server cannot start: no API to serve, one it cannot serve, or seeding failed."""
 
 
@@ -418,74 +415,3 @@ def running(server: LocalApiServer) -> Iterator[LocalApiServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-# -- command line ----------------------------------------------------------------------------------
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default: %(default)s)")
-    parser.add_argument("--env", default="dev", help="environment from cdk.json (default: %(default)s)")
-    parser.add_argument("--maturity", type=int, default=5, help="stage to stand up, 3-5 (default: %(default)s)")
-    parser.add_argument("--no-seed", action="store_true", help="start with empty tables (no sample customers)")
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
-
-
-def register_serve(commands: Any) -> None:
-    """Add `serve` to the `omni sandbox` subcommands (an argparse subparsers object)."""
-    parser = commands.add_parser(
-        "serve", help="the profile and eligibility APIs on a local port, backed by the sandbox (moto)"
-    )
-    add_arguments(parser)
-    parser.set_defaults(func=serve_command)
-
-
-def serve_command(args: argparse.Namespace) -> int:
-    from sandbox.platform import SandboxError, local_platform  # noqa: PLC0415 - heavy (moto), see the top
-
-    _say(f"standing up {args.env} at stage {args.maturity} in moto (synthesizing first)...")
-    try:
-        with local_platform(env=args.env, maturity=args.maturity) as platform:
-            return _serve(platform, args)
-    except SandboxError as error:
-        raise CliError(str(error)) from None
-
-
-def _serve(platform: LocalPlatform, args: argparse.Namespace) -> int:
-    apis = LocalApis(platform)
-    if not args.no_seed:
-        _say("seeded: " + ", ".join(apis.seed()))
-    try:
-        server = LocalApiServer(apis, DEFAULT_HOST, args.port, log=(lambda _m: None) if args.quiet else _say)
-    except OSError as error:
-        raise CliError(f"cannot listen on {DEFAULT_HOST}:{args.port}: {error.strerror}") from None
-    _say(f"serving {', '.join(apis.apis)} on {server.url}/ (index, /openapi/<api>.json); Ctrl-C stops")
-    for route in apis.routes:
-        _say(f"  {route.method:6} {server.url}{route.resource}")
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            _say("stopped")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m sandbox.serve`: the same as `omni sandbox serve`."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox.serve", description=register_serve.__doc__)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return serve_command(args)
-    except CliError as error:
-        _say(f"omni sandbox serve: error: {error}")
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

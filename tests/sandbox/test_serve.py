@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from omni_cli.sandbox import register_serve
 from sandbox.platform import local_platform
 from sandbox.serve import (
     SEED_CUSTOMERS,
@@ -18,7 +19,6 @@ from sandbox.serve import (
     LocalApiServer,
     api_routes,
     proxy_response,
-    register_serve,
     resource_pattern,
     running,
 )
