@@ -213,7 +213,9 @@ def create_pipeline_app(*, outdir: str | None = None, context: Mapping[str, Any]
     get_context = app.node.try_get_context
     settings = load_pipeline_config(get_context)
     if not settings.enabled:
-        raise ConfigError(f"{PIPELINE_KEY}.enabled is false: give the pipeline's source in cdk.json and enable it")
+        raise ConfigError(
+            f"{PIPELINE_KEY}.enabled is false: give the pipeline's account and source in cdk.json and enable it"
+        )
     project = get_context(PROJECT_KEY) or "omni-cx"
     environments = [
         config_for(name, context={key: get_context(key) for key in (PROJECT_KEY, ENVIRONMENTS_KEY)})
