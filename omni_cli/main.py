@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "omni_cli.sandbox",
     "omni_cli.lambda_command",
     "omni_cli.plan",
+    "omni_cli.cost",
 )
 
 

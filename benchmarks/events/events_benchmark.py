@@ -117,6 +117,8 @@ def kinesis_batch(records: int = RECORDS, customers: int = CUSTOMERS) -> dict[st
         entry = json.loads(json.dumps(template))
         entry["kinesis"]["data"] = base64.b64encode(json.dumps(event).encode()).decode()
         entry["kinesis"]["sequenceNumber"] = f"{number:056d}"
+        # Arrived after it occurred: the sample's own arrival time would make every event "in the future".
+        entry["kinesis"]["approximateArrivalTimestamp"] = NOW.timestamp()
         entries.append(entry)
     return {"Records": entries}
 

@@ -24,6 +24,7 @@ def test_every_subcommand_is_wired() -> None:
         "sandbox",
         "lambda",
         "plan",
+        "cost",
     }
     assert set(choices) == expected
 
