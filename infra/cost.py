@@ -290,7 +290,9 @@ def estimate(assembly: CloudAssembly, config: PlatformConfig, volumes: Volumes, 
     capabilities = _capabilities(assembly, config)
     env = config.environment
     events_month = volumes.events_per_day * DAYS_PER_MONTH
-    api_month = volumes.api_calls_per_day * DAYS_PER_MONTH
+    # API calls reach DynamoDB and Lambda only once an API is deployed (stage 3).
+    has_api = bool(assembly.resources("AWS::ApiGateway::RestApi"))
+    api_month = volumes.api_calls_per_day * DAYS_PER_MONTH if has_api else 0.0
     has_eligibility = "eligibility" in capabilities
     profile_calls = api_month * (PROFILE_SHARE_OF_API_CALLS if has_eligibility else 1.0)
     eligibility_calls = api_month - profile_calls if has_eligibility else 0.0

@@ -65,6 +65,12 @@ def test_usage_lines_scale_linearly_and_fixed_lines_do_not(syntheses: Mapping[tu
         assert doubled[key] == lines[key], key
 
 
+def test_api_calls_cost_nothing_before_an_api_is_deployed(syntheses: Mapping[tuple[str, Stage], Synthesis]) -> None:
+    prod2 = syntheses["prod", Stage.CONSISTENT]
+    quiet, busy = (_estimate(prod2, Volumes(api_calls_per_day=calls)) for calls in (0, 10_000_000))
+    assert quiet["monthly_total"] == busy["monthly_total"]
+
+
 def test_unknown_region_is_a_clear_error() -> None:
     with pytest.raises(
         CostError, match=r"region ap-south-1: prices.json has no prices for it; regions priced: eu-west-2, us-east-1"
