@@ -65,9 +65,7 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
     request = PromotionEvent.model_validate(event)
     champion = request.champions[0] if request.champions else None
     policy = Policy(floor=request.floor, margin=request.margin, manual_approval=request.manual_approval)
-    decision = decide(
-        [item.model_dump() for item in request.metrics], champion=champion, policy=policy
-    )
+    decision = decide([item.model_dump() for item in request.metrics], champion=champion, policy=policy)
     answer = {
         "outcome": decision.outcome,
         "status": decision.status,
