@@ -27,4 +27,5 @@ def fault_lines(faults: FaultInjector) -> list[str]:
         f"  {kind}: {count} injected of {chances} chances at {rate} -> {absorbed}"
         for kind, rate, chances, count, absorbed in fault_rows(faults)
     ]
+    lines.append(f"  the SDK's backoff between retries, counted instead of waited: {faults.backoff_seconds:.1f} s")
     return lines

@@ -175,7 +175,7 @@ def _eligibility_answered(
 
 
 def _given_up_with_reason(report: SandboxReport, outcome: Outcome, faults: FaultInjector) -> Check:
-    journeys = report.journeys
+    journeys, state = report.journeys, report.state
     silent_letters = [letter for letter in outcome.dead_letters if not letter.get("reason")]
     loader_silent = [letter for letter in outcome.loader_dead_letters if not letter.get("ErrorMessage")]
     unabsorbed = {
@@ -189,14 +189,23 @@ def _given_up_with_reason(report: SandboxReport, outcome: Outcome, faults: Fault
         not silent_letters
         and not loader_silent
         and journeys.failed_batch_records == journeys.tally.failed_after_retries
+        and (state is None or state.on_failure_records == state.given_up)
         and not unabsorbed
         and accounted == injected
     )
-    detail = (
-        f"{len(outcome.dead_letters)} dead letters, each with its reason; {journeys.on_failure_messages} on-failure"
-        f" records for {journeys.tally.failed_after_retries} records given up; {len(outcome.loader_dead_letters)}"
-        f" loader events dead-lettered; {accounted} of {injected} injected faults absorbed"
-    )
+    parts = [
+        f"{len(outcome.dead_letters)} dead letters, each with its reason",
+        f"{journeys.on_failure_messages} on-failure records for {journeys.tally.failed_after_retries} events given up",
+    ]
+    if state is not None:
+        parts.append(
+            f"{state.on_failure_records} state changes in their on-failure records for {state.given_up} given up"
+        )
+    parts += [
+        f"{len(outcome.loader_dead_letters)} loader events dead-lettered",
+        f"{accounted} of {injected} injected faults absorbed",
+    ]
+    detail = "; ".join(parts)
     if unabsorbed or accounted != injected:
         detail += f"; not absorbed: {unabsorbed}" + _schedule(faults)
     return Check("nothing given up silently", ok, detail)

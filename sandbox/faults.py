@@ -25,6 +25,10 @@ Where each kind is injected:
 - kinesis-redelivery: an already processed batch is delivered again
   (`redeliver`, drawn by the journeys step's poller).
 
+The SDK's backoff between retries is counted, not waited (`backoff_seconds`): a
+sandbox run has no traffic to wait for, and at a few percent of throttles the
+standard retry mode's sleeps (up to 2^attempt s each) would be most of the run.
+
 What absorbed each fault is counted from what was observed afterwards
 (`absorbed`): the call succeeded on the SDK's retry, the publisher put the
 entries again, a later invocation settled the records, the decision fell back to
@@ -38,6 +42,7 @@ import hashlib
 import io
 import json
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -45,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.endpoint
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
@@ -145,6 +151,19 @@ class _Crash(BaseException):
     """Raised inside a handler to stop it dead: no `except Exception` of the handler can catch it."""
 
 
+class _CountedBackoff:
+    """The `time` botocore's endpoint sleeps with between retries: the backoff is added up instead of waited."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds += seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 class _Raw(io.BytesIO):
     """The raw body of a stood-in HTTP answer, streamed as urllib3's would be."""
 
@@ -176,8 +195,14 @@ class FaultInjector:
         self._running: _Invocation | None = None
         self._invocations = 0
         self._pending: list[Fault] = []  # escaped into a handler that failed: settled by the caller's retries
-        self._unput: dict[str, Fault] = {}  # entry key -> the partial failure that refused the entry
+        self._unput: dict[str, list[Fault]] = {}  # entry key -> the partial failures that refused the entry so far
         self._call: list[Fault] = []  # faults on the HTTP attempts of the call under way (one call at a time)
+        self._backoff = _CountedBackoff()
+
+    @property
+    def backoff_seconds(self) -> float:
+        """The SDK's backoff between retries, counted instead of waited."""
+        return self._backoff.seconds
 
     # -- the schedule ----------------------------------------------------------------------------------
     def _draw(self, kind: str) -> bool:
@@ -226,6 +251,11 @@ class FaultInjector:
         events.register_first("after-call", self._after_call)
         events.register_first("after-call-error", self._after_call_error)
         platform.invocation_wrappers.append(self._invoke)
+        botocore.endpoint.time = self._backoff
+
+    def uninstall(self) -> None:
+        """botocore's endpoint sleeps for real again (the hooks go with the session)."""
+        botocore.endpoint.time = time
 
     def _invoke(self, handler_path: str, run: Callable[[], Any]) -> Any:
         self._invocations += 1
@@ -269,8 +299,9 @@ class FaultInjector:
 
     def finish(self) -> None:
         """Entries refused and never put again (their records were given up): counted as such."""
-        for fault in self._unput.values():
-            self.absorb(fault, "never put again")
+        for faults in self._unput.values():
+            for fault in faults:
+                self.absorb(fault, "never put again")
         self._unput.clear()
         self.settle_pending("unsettled")
 
@@ -327,7 +358,7 @@ class FaultInjector:
             key = _entry_key(entries[index])
             fault = self._inject("eventbridge-partial", "PutEvents", f"entry {index} {key}")
             faults.append(fault)
-            self._unput[key] = fault
+            self._unput.setdefault(key, []).append(fault)  # refused again: each refusal is absorbed by the put
         if len(failed) == len(entries):  # nothing left to send: EventBridge answers every entry failed
             parsed = {"FailedEntryCount": len(entries), "Entries": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
             self._restore_failures(parsed, failed)
@@ -416,8 +447,7 @@ class FaultInjector:
     def _put_again(self, context: dict[str, Any], parsed: dict[str, Any]) -> None:
         """Entries refused earlier and accepted now: the publisher's own retry, or the batch's retry by Lambda."""
         for trigger_id in context.pop("omni_put", []):
-            fault = self._unput.pop(trigger_id, None)
-            if fault is not None:
+            for fault in self._unput.pop(trigger_id, []):
                 same = self._running is not None and fault.invocation == self._running.number
                 self.absorb(fault, "retry (publisher)" if same else "retry (Lambda)")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -157,20 +158,27 @@ def _checks(report: SandboxReport) -> list[Check]:
         checks.append(
             Check(
                 "state changes published",
-                report.state.published_on_bus > 0 and report.state.failed_items == 0,
-                f"{report.state.stream_records:,} stream records -> {report.state.published_on_bus:,} CustomerStateChanged",
+                report.state.published_on_bus > 0
+                and report.state.given_up == 0
+                and report.state.on_failure_records == report.state.given_up,
+                f"{report.state.stream_records:,} stream records -> {report.state.published_on_bus:,} CustomerStateChanged;"
+                f" {report.state.failed_items} reported failed and retried ({report.state.retried_records} resent),"
+                f" {report.state.given_up} given up, {report.state.on_failure_records} in the on-failure destination",
             )
         )
     return checks
 
 
-def _prepare(context: RunContext, faults: FaultSpec | None, now: datetime | None) -> RunContext:
+def _prepare(
+    context: RunContext, faults: FaultSpec | None, now: datetime | None, cleanup: contextlib.ExitStack
+) -> RunContext:
     """The run's clock when given, and the faults' hooks on the platform before any handler runs."""
     if now is not None:
         context.now = now
     if faults is not None:
         context.faults = FaultInjector(faults)
         context.faults.install(context.platform)
+        cleanup.callback(context.faults.uninstall)
         context.progress(f"injecting faults: {faults}")
     return context
 
@@ -204,10 +212,11 @@ def run_sandbox(
     with (
         tempfile.TemporaryDirectory(prefix="omni-sandbox-") as scratch,
         local_platform(env=env, maturity=maturity, templates=templates) as platform,
+        contextlib.ExitStack() as cleanup,
     ):
         provisioned = _provisioned(platform)
         progress(f"provisioned in moto from {len(templates.stacks)} stacks: {provisioned}")
-        context = _prepare(RunContext(platform, sizes, workdir or Path(scratch), progress), faults, now)
+        context = _prepare(RunContext(platform, sizes, workdir or Path(scratch), progress), faults, now, cleanup)
 
         def timed(name: str, started: float) -> None:
             timings[name] = time.perf_counter() - started

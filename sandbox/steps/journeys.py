@@ -5,11 +5,11 @@ are put on the experience stack's Kinesis stream with `put_records`, keyed by
 the events' own partition key; they are read back shard by shard with the
 event source mapping's batch size and starting position (from the template) and
 handed to the real handler as the Lambda Kinesis event. Records the handler
-reports failed are retried as the mapping does (ReportBatchItemFailures): the
+reports failed are retried as the mapping does (`sandbox.stream_mapping`): the
 batch is sent again from the earliest failed record onward, later records that
-had succeeded included, up to the mapping's MaximumRetryAttempts; a batch still
-failing then goes to the mapping's on-failure destination as Lambda's on-failure
-record. Triggers arrive on the custom bus, seen through the sandbox's tap.
+had succeeded included, bisected on a function error, up to the mapping's
+MaximumRetryAttempts; a batch still failing then goes to the mapping's
+on-failure destination as Lambda's on-failure record. Triggers arrive on the custom bus, seen through the sandbox's tap.
 
 Producers misbehave as real ones do: a few events are invalid (an unknown type,
 a missing field, a local time, a clock a day fast), and a few are put twice (a
@@ -23,11 +23,10 @@ every record read, a copy put twice included, has exactly one outcome.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
-import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,10 +36,9 @@ from typing import Any
 from event_processor.rules import ADDITIVE_TYPES
 from omni_domain.constants import CUSTOMER_SORT_KEY, ENV_FUTURE_TOLERANCE_MINUTES, LIVE_STATE_RECORD
 from omni_domain.customer_events import InvalidEventError, check_not_future, parse_event
+from sandbox import stream_mapping
 from sandbox.context import GoldenCustomer, RunContext
 from sandbox.events import kinesis_event
-from sandbox.faults import FunctionTimedOut
-from sandbox.platform import EventSource, LocalPlatform
 
 PROCESSOR = "event_processor.handler.lambda_handler"
 PUT_RECORDS_LIMIT = 500
@@ -277,7 +275,7 @@ def consume(context: RunContext, tally: StreamTally) -> None:
     kinesis = platform.client("kinesis")
     stream = platform.stream("customer-events")
     stream_arn = platform.stream_arn("customer-events")
-    failure_queue = _on_failure_queue(platform, mapping)
+    failure_queue = stream_mapping.on_failure_queue(platform, mapping)
     if not context.shard_iterators:  # the first poll: from the mapping's starting position
         for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
             context.shard_iterators[shard["ShardId"]] = kinesis.get_shard_iterator(
@@ -292,112 +290,38 @@ def consume(context: RunContext, tally: StreamTally) -> None:
             if not response["Records"]:
                 break
             tally.read_back.update(record["SequenceNumber"] for record in response["Records"])
-            _deliver(context, response["Records"], Poll(mapping, shard_id, stream_arn, failure_queue), tally)
+            poll = stream_mapping.Poll(
+                handler=PROCESSOR,
+                mapping=mapping,
+                kind=stream_mapping.KINESIS,
+                shard_id=shard_id,
+                stream_arn=stream_arn,
+                on_failure_queue=failure_queue,
+                event=functools.partial(
+                    kinesis_event, stream_arn=stream_arn, region=platform.region, shard_id=shard_id
+                ),
+            )
+            _deliver(context, response["Records"], poll, tally)
 
 
-@dataclass(frozen=True)
-class Poll:
-    """Where a batch comes from: the event source mapping and the shard."""
-
-    mapping: EventSource
-    shard_id: str
-    stream_arn: str
-    on_failure_queue: str | None  # the mapping's on-failure destination (None: the mapping has none)
-
-
-def _deliver(context: RunContext, records: list[dict[str, Any]], poll: Poll, tally: StreamTally) -> None:
-    """One batch as Lambda handles it with ReportBatchItemFailures: resend from the earliest failure, then give up."""
-    max_retries = int(poll.mapping.properties.get("MaximumRetryAttempts", -1))  # -1: until the records expire
+def _deliver(context: RunContext, records: list[dict[str, Any]], poll: stream_mapping.Poll, tally: StreamTally) -> None:
+    """One batch as Lambda handles it with ReportBatchItemFailures (`sandbox.stream_mapping`), then, as an
+    injected fault, the same batch delivered once more."""
     tally.records += len(records)
-    attempts = max_retries + 1 if max_retries >= 0 else 10_000
-    settled = _attempt(context, records, poll, tally, attempts_left=attempts)
+
+    def report(_response: Any) -> None:
+        # The handler's composition root holds its report of the batch; imported once the handler has run.
+        _add(tally, importlib.import_module("event_processor.dependencies").current().report)
+
     faults = context.faults
+    settled = stream_mapping.deliver(context.platform, records, poll, tally, faults=faults, answered=report)
     if settled and faults is not None and faults.redeliver():
         # The stream hands the processed batch over again (as after a lost checkpoint): every record a second time.
         tally.counted_twice += len(records)
         tally.redelivered_records += len(records)
         applied_before = tally.applied_total
-        _attempt(context, records, poll, tally, attempts_left=attempts)
+        stream_mapping.deliver(context.platform, records, poll, tally, faults=faults, answered=report)
         faults.redelivered(applied_again=tally.applied_total - applied_before, records=len(records))
-
-
-def _attempt(
-    context: RunContext,
-    batch: list[dict[str, Any]],
-    poll: Poll,
-    tally: StreamTally,
-    *,
-    attempts_left: int,
-    settled_before: frozenset[str] = frozenset(),  # records of this batch a previous attempt settled
-    invocations: int = 0,
-    retried_by: str = "retry (Lambda)",  # what absorbs a fault that failed this batch, should a later attempt settle it
-) -> bool:
-    """Deliver until every record settled (True) or the retries ran out and the batch went to the on-failure destination."""
-    # The handler's composition root holds its report of the batch; imported once the handler has run.
-    dependencies = importlib.import_module("event_processor.dependencies")
-    sequence = [record["SequenceNumber"] for record in batch]
-    while True:
-        started = time.perf_counter()
-        event = kinesis_event(batch, stream_arn=poll.stream_arn, region=context.platform.region, shard_id=poll.shard_id)
-        crashed = False
-        try:
-            response = context.platform.invoke(PROCESSOR, event)
-            function_error = False
-        except FunctionTimedOut:  # died mid-batch (an injected crash): no answer, and its report is lost with it
-            response, function_error, crashed = {}, True, True
-        except Exception:  # noqa: BLE001 - a function error: Lambda retries (Powertools raises when every record failed)
-            response, function_error = {}, True
-        tally.handler_seconds += time.perf_counter() - started
-        invocations += 1
-        attempts_left -= 1
-        if crashed:
-            tally.crashed_invocations += 1
-        else:
-            _add(tally, dependencies.current().report)
-        tally.counted_twice += sum(1 for number in sequence if number in settled_before)
-        if function_error:
-            failed = set(sequence)
-        else:
-            failed = {failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])}
-        if not failed:
-            _settle_faults(context, retried_by)
-            return True
-        settled_before = frozenset(number for number in sequence if number not in failed)
-        if attempts_left <= 0:
-            break
-        if function_error and poll.mapping.properties.get("BisectBatchOnFunctionError") and len(batch) > 1:
-            # The batch is split in two and each half retried, with the retries left.
-            middle = len(batch) // 2
-            settled = True
-            for half in (batch[:middle], batch[middle:]):
-                tally.retried_records += len(half)
-                settled &= _attempt(
-                    context,
-                    half,
-                    poll,
-                    tally,
-                    attempts_left=attempts_left,
-                    invocations=invocations,
-                    retried_by="bisect",
-                )
-            return settled
-        # Lambda checkpoints before the earliest failed record and sends the rest again, successes included.
-        earliest = min(index for index, number in enumerate(sequence) if number in failed)
-        batch, sequence = batch[earliest:], sequence[earliest:]
-        tally.retried_records += len(batch)
-        retried_by = "retry (Lambda)"
-    # Retries exhausted: the records this last attempt settled are in its report and in the on-failure record.
-    tally.counted_twice += len(settled_before)
-    tally.failed_after_retries += len(batch)
-    _settle_faults(context, "on-failure queue")
-    _on_failure(context, batch, poll, invocations)
-    return False
-
-
-def _settle_faults(context: RunContext, how: str) -> None:
-    """The injected faults that failed the batch so far, absorbed by what settled it (or gave it up)."""
-    if context.faults is not None:
-        context.faults.settle_pending(how)
 
 
 def _add(tally: StreamTally, report: Any) -> None:
@@ -412,60 +336,16 @@ def _add(tally: StreamTally, report: Any) -> None:
     tally.triggers.update(report.triggers)
 
 
-def _on_failure(context: RunContext, batch: list[dict[str, Any]], poll: Poll, attempts: int) -> None:
-    """Lambda's on-failure record of an exhausted Kinesis batch, sent to the mapping's on-failure destination."""
-    platform = context.platform
-    if poll.on_failure_queue is None:
-        return  # no destination: Lambda discards the batch (and "no event lost" fails: nothing records it)
-    arrivals = [_stamp(record.get("ApproximateArrivalTimestamp")) for record in batch]
-    record = {
-        "requestContext": {
-            "requestId": str(uuid.uuid4()),
-            "functionArn": platform.context_for(PROCESSOR).invoked_function_arn,
-            "condition": "RetryAttemptsExhausted",
-            "approximateInvokeCount": attempts,
-        },
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
-        "version": "1.0",
-        "timestamp": _stamp(datetime.now(UTC)),
-        "KinesisBatchInfo": {
-            "shardId": poll.shard_id,
-            "startSequenceNumber": batch[0]["SequenceNumber"],
-            "endSequenceNumber": batch[-1]["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": arrivals[0],
-            "approximateArrivalOfLastRecord": arrivals[-1],
-            "batchSize": len(batch),
-            "streamArn": poll.stream_arn,
-        },
-    }
-    platform.client("sqs").send_message(QueueUrl=poll.on_failure_queue, MessageBody=json.dumps(record))
-
-
-def _stamp(value: Any) -> str:
-    moment = value if isinstance(value, datetime) else datetime.now(UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def on_failure_queue(context: RunContext) -> str | None:
     """The queue of the event source mapping's on-failure destination (None: the mapping has none)."""
     platform = context.platform
-    return _on_failure_queue(platform, platform.event_sources(PROCESSOR)[0])
-
-
-def _on_failure_queue(platform: LocalPlatform, mapping: EventSource) -> str | None:
-    destination = mapping.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-    if destination is None:
-        return None
-    return platform.queue_url_of(str(platform.resolver.resolve(destination, platform.function(PROCESSOR).stack)))
+    return stream_mapping.on_failure_queue(platform, platform.event_sources(PROCESSOR)[0])
 
 
 def failed_batches(context: RunContext) -> tuple[int, int]:
     """The on-failure records waiting in the destination queue (moto) and the records they cover."""
-    queue = on_failure_queue(context)
-    if queue is None:
-        return 0, 0
-    bodies = [json.loads(body) for body in context.platform.peek(queue)]
-    return len(bodies), sum(int(body["KinesisBatchInfo"]["batchSize"]) for body in bodies)
+    platform = context.platform
+    return stream_mapping.failed_batches(platform, platform.event_sources(PROCESSOR)[0], stream_mapping.KINESIS)
 
 
 def additive_in_ledgers(context: RunContext) -> tuple[int, int]:
