@@ -2,7 +2,7 @@
 
 The retraining pipeline passes the approved model package's `model.tar.gz` as the
 training job's optional `champion` channel. Training unpacks it, scores the same
-validation rows the challenger's `validation:auc` comes from, and reports
+comparison holdout (`propensity.holdout`) the challenger's `validation:auc` comes from, and reports
 `champion:auc`; the pipeline promotes the challenger only when it beats that by the
 configured margin. A champion that cannot score the new rows (its features are no
 longer in the training table) is reported with the reason and no `champion:auc`.

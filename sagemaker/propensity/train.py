@@ -4,10 +4,12 @@ SageMaker passes hyperparameters as `--name value` arguments and the locations
 as `SM_*` environment variables, the defaults of `parse_args`:
 
     train:       SM_CHANNEL_TRAIN       CSV files with a header (the data preparation job's `train/`)
-    validation:  SM_CHANNEL_VALIDATION  optional; early stopping and the metrics use it; without it the
-                                        metrics are k-fold out-of-fold scores
+    validation:  SM_CHANNEL_VALIDATION  optional; split in two (`propensity.holdout`): half stops the
+                                        training early, the metrics come from the other half (the
+                                        comparison holdout); without it the metrics are k-fold
+                                        out-of-fold scores
     champion:    SM_CHANNEL_CHAMPION    optional: the approved model's model.tar.gz, scored on the same
-                                        validation rows (`champion:auc`)
+                                        comparison holdout (`champion:auc`)
     model dir:   SM_MODEL_DIR           xgboost-model.json, feature-spec.json, calibration.json,
                                         feature_baseline.json, metrics.json (model.tar.gz)
     output dir:  SM_OUTPUT_DATA_DIR     metrics.json and feature_baseline.json again (output.tar.gz)
@@ -78,7 +80,8 @@ def parse_args(argv: Sequence[str] | None = None, environ: dict[str, str] | None
         "--early_stopping_rounds",
         type=int,
         default=DEFAULT_EARLY_STOPPING_ROUNDS,
-        help="stop when the validation log-loss has not improved for this many rounds (0: never)",
+        help="stop when the log-loss of the validation set's early-stopping half has not improved for this many "
+        "rounds (0: never; the whole validation set is then the comparison holdout)",
     )
     parser.add_argument(
         "--candidates", type=int, default=0, help="search this many candidates first (0: take the given parameters)"
@@ -105,8 +108,8 @@ def hyperparameters(args: argparse.Namespace) -> Hyperparameters:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train, calibrate, evaluate and write the artefacts; returns the metrics."""
     rows = read_dataset(args.train)
-    held_out = read_dataset(args.validation) if args.validation is not None else None
-    if args.champion is not None and held_out is None:
+    validation = read_dataset(args.validation) if args.validation is not None else None
+    if args.champion is not None and validation is None:
         raise DataError("a champion channel needs a validation channel: both models are scored on the same rows")
     trained = train(
         rows,
@@ -115,15 +118,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         hyperparameters=hyperparameters(args),
         folds=args.folds,
         tuning=TuningOptions(candidates=args.candidates) if args.candidates else None,
-        validation=held_out,
+        validation=validation,
         early_stopping_rounds=args.early_stopping_rounds or None,
         progress=print,
     )
     metrics = trained.metrics
-    if args.champion is not None and held_out is not None:
+    if args.champion is not None and trained.holdout is not None:
+        # The challenger's metrics come from these rows: the two models are scored on exactly the same ones.
         with tempfile.TemporaryDirectory() as workdir:
             metrics["champion"] = score_champion(
-                load_champion(args.champion, Path(workdir)), held_out, target=args.target
+                load_champion(args.champion, Path(workdir)), trained.holdout, target=args.target
             )
     save(trained.model, args.model_dir, metrics, feature_baseline=trained.baseline)
     if args.output_data_dir is not None:

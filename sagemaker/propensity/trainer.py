@@ -8,12 +8,14 @@
    never saw it (its out-of-fold log-odds);
 3. Platt calibration fitted on those out-of-fold log-odds (`propensity.calibration`);
 4. the model that ships: trained on every training row, or, with a validation
-   set, on the training rows with early stopping on the validation set's AUC
-   (the rounds it keeps then also drive step 2);
-5. the metrics of calibrated scores on rows the calibration never saw: the
-   validation set, or without one the out-of-fold scores, each fold calibrated on
-   the other folds only; with the Brier score, calibration error and reliability
-   table before and after calibration.
+   set and early stopping, on the training rows with early stopping on the
+   log-loss of half the validation rows (`propensity.holdout`; the rounds it keeps
+   then also drive step 2);
+5. the metrics of calibrated scores on rows that neither training, early stopping
+   nor the calibration saw: the validation set's comparison holdout (the whole
+   validation set when nothing stops early), or without one the out-of-fold
+   scores, each fold calibrated on the other folds only; with the Brier score,
+   calibration error and reliability table before and after calibration.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from propensity.baseline import feature_baseline
 from propensity.calibration import IDENTITY, fit_platt
 from propensity.data import Row, labels
+from propensity.holdout import split_validation
 from propensity.metrics import evaluate
 from propensity.training import (
     Hyperparameters,
@@ -45,6 +48,8 @@ class Trained:
     baseline: dict[str, Any]  # feature_baseline.json
     hyperparameters: Hyperparameters  # as used, rounds included
     tuning: Tuning | None
+    # The rows `metrics` measures (the comparison holdout of the validation set); None: out-of-fold scores.
+    holdout: list[Row] | None = None
 
 
 def train(
@@ -66,24 +71,37 @@ def train(
         chosen = searched.best
         progress(f"chosen: {searched.report()['chosen']}")
 
+    holdout: list[Row] | None = None
     if validation is not None:
+        if early_stopping_rounds:
+            # Measured on the rows that chose its number of trees, the challenger's AUC would be flattered.
+            parts = split_validation(validation, target=target)
+            stopping, holdout = parts.early_stopping, parts.comparison
+            measured_on = (
+                f"the {len(holdout)} comparison rows of the validation set "
+                f"(its other {len(stopping)} rows stopped the training)"
+            )
+        else:
+            stopping, holdout = None, list(validation)
+            measured_on = f"the {len(holdout)} validation rows"
         model = fit(
             rows,
             target=target,
             drop=drop,
             hyperparameters=chosen,
-            validation=validation,
+            validation=stopping,
             early_stopping_rounds=early_stopping_rounds,
         )
         chosen = replace(chosen, num_round=model.booster.num_boosted_rounds())
         progress(f"trained on {len(rows)} rows: {chosen.num_round} rounds")
         cv = cross_validate(rows, target=target, drop=drop, folds=folds, hyperparameters=chosen, progress=progress)
         calibration = fit_platt(cv.margins, cv.labels)
-        held_out = labels(validation, target)
-        margins = model.margins(validation)
+        held_out = labels(holdout, target)
+        margins = model.margins(holdout)
         before, after = IDENTITY.apply(margins), calibration.apply(margins)
         metrics = {**evaluate(held_out, after), "evaluation": "validation"}
-        measured_on = f"the {len(validation)} validation rows"
+        if stopping is not None:
+            metrics["early_stopping_rows"] = len(stopping)
     else:
         cv = cross_validate(rows, target=target, drop=drop, folds=folds, hyperparameters=chosen, progress=progress)
         calibration = fit_platt(cv.margins, cv.labels)
@@ -98,4 +116,4 @@ def train(
     metrics["hyperparameters"] = chosen.params() | {"num_round": chosen.num_round}
     if searched is not None:
         metrics["tuning"] = searched.report()
-    return Trained(model, metrics, feature_baseline(rows, model.spec), chosen, searched)
+    return Trained(model, metrics, feature_baseline(rows, model.spec), chosen, searched, holdout)

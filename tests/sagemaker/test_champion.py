@@ -1,5 +1,6 @@
-"""Script-mode training with the validation and champion channels: early stopping, calibrated metrics, the
-champion scored on the same holdout, and the feature baseline beside the model (and as its own S3 object)."""
+"""Script-mode training with the validation and champion channels: early stopping on half the validation rows,
+calibrated metrics and the champion's on the other half (the comparison holdout), and the feature baseline beside
+the model (and as its own S3 object)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from moto import mock_aws
 from propensity import train
 from propensity.champion import unpack
 from propensity.data import DataError, Row, labels
+from propensity.holdout import split_validation
 from propensity.metrics import evaluate
 from propensity.training import BASELINE_FILE, METRICS_FILE, MODEL_FILE, TrainedModel, load
 
@@ -45,14 +47,16 @@ def split(rows: list[Row], tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return _channel(root / "train", rows[:2000]), _channel(root / "validation", rows[2000:]), rows[2000:]
 
 
-def test_the_champion_is_scored_on_the_same_validation_rows_and_both_aucs_are_printed(
+def test_the_champion_is_scored_on_the_challengers_comparison_holdout_and_both_aucs_are_printed(
     split: tuple[Path, Path, list[Row]],
     model_dir: Path,
     trained: TrainedModel,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    train_channel, validation_channel, held_out = split
+    train_channel, validation_channel, validation = split
+    # The comparison holdout: the validation rows early stopping did not watch.
+    held_out = split_validation(validation, target="y").comparison
     args = train.parse_args(
         [*FEW_ROUNDS, "--validation", str(validation_channel)],
         {
@@ -66,14 +70,20 @@ def test_the_champion_is_scored_on_the_same_validation_rows_and_both_aucs_are_pr
     out = capsys.readouterr().out
     expected = evaluate(labels(held_out, "y"), trained.score(held_out))["auc"]
     assert metrics["champion"]["auc"] == expected
-    assert metrics["champion"]["rows"] == metrics["rows"] == len(held_out)
+    assert metrics["champion"]["rows"] == metrics["rows"] == len(held_out) < len(validation)
+    # The challenger's own figures come from the same rows.
+    challenger = evaluate(labels(held_out, "y"), load(tmp_path / "model").score(held_out))
+    assert (metrics["auc"], metrics["brier_score"]) == (challenger["auc"], challenger["brier_score"])
     assert re.findall(r"champion:auc=([0-9.]+);", out) == [str(expected)]
     assert re.findall(r"validation:auc=([0-9.]+);", out) == [str(metrics["auc"])]
     assert re.findall(r"validation:brier=([0-9.]+);", out) == [str(metrics["brier_score"])]
-    # Early stopping on the validation channel kept fewer rounds than the most allowed.
+    # Early stopping on the validation channel's other half kept fewer rounds than the most allowed.
     assert metrics["hyperparameters"]["num_round"] < 400
+    assert metrics["early_stopping_rows"] == len(validation) - len(held_out)
     assert load(tmp_path / "model").booster.num_boosted_rounds() == metrics["hyperparameters"]["num_round"]
-    assert metrics["calibration"]["measured_on"] == f"the {len(held_out)} validation rows"
+    assert metrics["calibration"]["measured_on"].startswith(
+        f"the {len(held_out)} comparison rows of the validation set"
+    )
     written = json.loads((tmp_path / "model" / METRICS_FILE).read_text())
     assert written["champion"] == metrics["champion"]
     baseline = json.loads((tmp_path / "output" / BASELINE_FILE).read_text())

@@ -89,7 +89,8 @@ def test_given_a_validation_channel_when_run_then_metrics_come_from_it(
         {"SM_MODEL_DIR": str(tmp_path / "model"), "SM_CHANNEL_TRAIN": str(SAMPLE)},
     )
     metrics = train.run(args)
-    assert (metrics["evaluation"], metrics["rows"]) == ("validation", 600)
+    # Half the 600 validation rows stop the training early; the metrics come from the other half.
+    assert (metrics["evaluation"], metrics["rows"], metrics["early_stopping_rows"]) == ("validation", 300, 300)
     # The training job's metric definition reads this line for the pipeline's AUC gate.
     printed = re.findall(AUC_METRIC_REGEX, capsys.readouterr().out)
     assert [float(value) for value in printed] == [metrics["auc"]]
