@@ -9,7 +9,7 @@ from infra.config import ConfigError, PropensityConfig, config_for
 
 def test_the_defaults_promote_on_a_small_margin_and_tune_a_dozen_jobs_three_at_a_time() -> None:
     settings = config_for("dev").environment.propensity
-    assert (settings.promotion_margin, settings.tuning_max_jobs, settings.tuning_parallel_jobs) == (0.002, 12, 3)
+    assert (settings.promotion_margin, settings.tuning_max_jobs, settings.tuning_parallel_jobs) == (0.005, 12, 3)
     assert settings.tuning_minutes == 4 * settings.max_training_minutes
     # unset: manual approval follows the environment (required where data is retained)
     assert settings.require_manual_approval is None

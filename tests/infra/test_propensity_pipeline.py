@@ -174,7 +174,7 @@ def _promotion_event(best: dict[str, Any], champions: list[str], *, manual_appro
         "champions": champions,
         "training_job": BEST_JOB,
         "floor": 0.78,
-        "margin": 0.002,
+        "margin": 0.005,
         "manual_approval": manual_approval,
     }
 
@@ -466,8 +466,8 @@ def test_a_challenger_not_better_by_the_margin_is_rejected_and_the_champion_kept
     challenger = pipeline.packages()[-1]
     assert challenger["ModelApprovalStatus"] == "Rejected"
     reason = (
-        "champion kept: challenger AUC 0.8010 does not beat champion AUC 0.8000 by the margin 0.002 "
-        "(needs 0.8020) on the same holdout"
+        "champion kept: challenger AUC 0.8010 does not beat champion AUC 0.8000 by the margin 0.005 "
+        "(needs 0.8050) on the same holdout"
     )
     assert challenger["ModelPackageDescription"] == reason
     assert run.output["decision"]["reason"] == reason  # the execution's output says why

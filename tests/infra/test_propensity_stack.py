@@ -92,7 +92,7 @@ def test_the_pipeline_prepares_finds_the_champion_tunes_decides_registers_then_s
 def test_the_decision_gets_the_configured_floor_margin_and_approval(dev5: Synthesis, prod5: Synthesis) -> None:
     for synthesis, manual in ((dev5, False), (prod5, True)):
         payload = _definition(synthesis)["States"]["DecidePromotion"]["Parameters"]["Payload"]
-        assert (payload["floor"], payload["margin"], payload["manual_approval"]) == (0.78, 0.002, manual)
+        assert (payload["floor"], payload["margin"], payload["manual_approval"]) == (0.78, 0.005, manual)
         assert payload["metrics.$"] == "$.training.metrics"
         assert payload["champions.$"] == "$.champion.packages"
 
