@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import sys
 import time
 import uuid
 import warnings
@@ -39,6 +40,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from aws_lambda_powertools import Metrics
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto import mock_aws
@@ -70,6 +72,7 @@ from sandbox.templates import (
 )
 
 SANDBOX_PREFIX = "omni-sandbox"
+METRICS_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
 
 
 class StandInError(Exception):
@@ -282,6 +285,7 @@ class LocalPlatform:
                 reset_all()
                 self._wired[package] = (fn.stack, fn.logical_id)
             handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
+            _metrics_in(package, environment)
 
             def run() -> Any:
                 return handler(event, context or self._context(fn))
@@ -640,3 +644,20 @@ def local_platform(
             yield platform
         finally:
             boto3.DEFAULT_SESSION = None
+
+
+def _metrics_in(package: str, environment: Mapping[str, str]) -> None:
+    """Point the package's module-level Powertools `Metrics` at the function's namespace.
+
+    Lambda imports a handler in its own environment; in this process the module may have been imported
+    first under another one (a unit test's), and `Metrics` reads its namespace once, when created.
+    """
+    namespace = environment.get(METRICS_NAMESPACE_VARIABLE)
+    if not namespace:
+        return
+    for name, module in list(sys.modules.items()):
+        if module is None or (name != package and not name.startswith(f"{package}.")):
+            continue
+        for value in vars(module).values():
+            if isinstance(value, Metrics):
+                value.namespace = namespace

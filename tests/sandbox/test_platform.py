@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 import pytest
+from aws_lambda_powertools import Metrics
 
 from sandbox.events import api_gateway_event
-from sandbox.platform import local_platform
+from sandbox.platform import _metrics_in, local_platform
 from sandbox.templates import (
     BUS_TYPE,
     QUEUE_TYPE,
@@ -138,3 +141,18 @@ def test_the_flows_lambda_placeholders_are_read_from_the_templates(dev_templates
         "offer_check": "connect_offers.handler.lambda_handler",
         "next_action": "connect_next_action.handler.lambda_handler",
     }
+
+
+def test_a_handler_imported_under_another_environment_emits_in_its_function_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lambda imports a handler in its function's environment; here a unit test may have imported it first."""
+    imported_by_a_test = types.ModuleType("shop.handler")
+    imported_by_a_test.metrics = Metrics(namespace="unit-tests")  # type: ignore[attr-defined]
+    elsewhere = types.ModuleType("other.handler")
+    elsewhere.metrics = Metrics(namespace="unit-tests")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "shop.handler", imported_by_a_test)
+    monkeypatch.setitem(sys.modules, "other.handler", elsewhere)
+    _metrics_in("shop", {"POWERTOOLS_METRICS_NAMESPACE": "omni-cx"})
+    assert imported_by_a_test.metrics.namespace == "omni-cx"  # type: ignore[attr-defined]
+    assert elsewhere.metrics.namespace == "unit-tests"  # type: ignore[attr-defined]
