@@ -76,23 +76,52 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
 
 
 def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
-    """Which pairs are scored at all: each rule lets duplicates that disagree elsewhere still meet."""
+    """Which pairs are scored at all: each rule lets duplicates that disagree elsewhere still meet.
+
+    Every key combines attributes, so the pairs it forms grow with the data, not with its square:
+    a single-column key (a birth date, a postcode, an address line, a city) pairs every customer
+    sharing it, tens of millions of pairs at a million records. Several keys over the same
+    attribute each add a second, different attribute, so a typo or a gap in one still meets
+    through another; the swapped-name variants catch first and last names written the wrong
+    way round. Check a change with `splink.blocking_analysis.count_comparisons_from_blocking_rules`
+    (pairs per rule) and the FEBRL and synthetic F1 before keeping it (docs/data-steward.md).
+    """
+    initials_swapped = "substr(l.first_name, 1, 1) = substr(r.last_name, 1, 1) and substr(l.last_name, 1, 1) = substr(r.first_name, 1, 1)"
     return [
-        block_on("first_name", "last_name"),
+        # The same name in the same place or generation: a full name alone is shared by thousands.
+        block_on("first_name", "last_name", "substr(city, 1, 1)"),
+        block_on("first_name", "last_name", "substr(postcode, 1, 1)"),
+        block_on("first_name", "last_name", "substr(date_of_birth, 1, 4)"),
         # Swapped first and last names: an equi-join across the two columns.
         CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),
-        block_on("date_of_birth"),
         block_on("email"),
         block_on("phone"),
-        block_on("postcode"),
-        block_on("address_line"),
-        block_on("city", "substr(last_name, 1, 2)"),
+        block_on("date_of_birth", "substr(first_name, 1, 1)"),
+        block_on("date_of_birth", "substr(last_name, 1, 1)"),
+        CustomRule(f"l.date_of_birth = r.date_of_birth and {initials_swapped}"),
+        block_on("date_of_birth", "substr(postcode, 1, 2)"),
+        block_on("date_of_birth", "city"),
+        # A postcode is shared by a street in the UK, by a whole arrondissement in France.
+        block_on("postcode", "first_name"),
+        block_on("postcode", "last_name"),
+        block_on("postcode", "substr(first_name, 1, 1)", "substr(last_name, 1, 1)"),
+        CustomRule(f"l.postcode = r.postcode and {initials_swapped}"),
+        # House number and the start of the street.
+        block_on("postcode", "substr(address_line, 1, 4)"),
+        block_on("address_line", "city"),
+        block_on("address_line", "substr(postcode, 1, 1)"),
+        block_on("city", "last_name", "substr(first_name, 1, 2)"),
     ]
 
 
 def training_blocking_rules() -> list[BlockingRuleCreator]:
-    """EM sessions: each one estimates m for the comparisons its rule does not fix."""
-    return [block_on("first_name", "last_name"), block_on("date_of_birth")]
+    """EM sessions: each one estimates m for the comparisons its rule does not fix.
+
+    The birth-date session adds the city (whose m the name session estimates): a birth date
+    alone pairs every customer born that day, twenty million pairs to iterate over at a
+    million records.
+    """
+    return [block_on("first_name", "last_name"), block_on("date_of_birth", "city")]
 
 
 def deterministic_rules() -> list[str | BlockingRuleCreator]:

@@ -73,11 +73,12 @@ def test_given_m_floor_outside_its_range_when_configured_then_error() -> None:
 
 @pytest.fixture(scope="module")
 def underflowing() -> pd.DataFrame:
-    """Seed 7 at 1,000 records: no duplicate disagrees on e-mail or phone, so EM drove those levels' m to 0.
+    """Seed 1 at 1,000 records: EM drives some levels' m to 0 (Splink 5 refuses an m below 1e-300).
 
-    Splink 5 refuses an m below 1e-300, so training used to fail here (and at 1,500 and 2,000).
+    Seed 7 did so with the birth-date-only EM session (and at 1,500 and 2,000 records); its
+    birth-date + city session no longer does there, so the fixture moved to a seed that still does.
     """
-    return generate_customers(1000, seed=7)
+    return generate_customers(1000, seed=1)
 
 
 def test_given_em_driving_an_m_to_zero_when_matched_then_the_level_is_fixed_at_the_floor_and_f1_stays_high(
