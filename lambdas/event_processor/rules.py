@@ -323,11 +323,19 @@ def _switches(
     fresh: Sequence[CustomerEvent],
     policy: Policy,
 ) -> list[triggers.Trigger]:
-    """A switch is a change of channel between consecutive interactions newer than the stored latest one."""
+    """A switch is a change of channel between consecutive interactions newer than the stored latest one.
+
+    With no stored interaction yet, the first fresh one is where the customer starts: a switch after it
+    in the same batch counts, as it would if the batch had been split there (a retry's bisection does that).
+    """
     if before is None:
-        return []
-    channel, register = before
-    previous_stamp = register.stamp
+        if not fresh:
+            return []
+        channel: str = fresh[0].channel
+        previous_stamp = _stamp(fresh[0])
+        fresh = fresh[1:]
+    else:
+        channel, previous_stamp = before[0], before[1].stamp
     found: list[triggers.Trigger] = []
     for event in fresh:
         if _stamp(event) <= previous_stamp:

@@ -51,9 +51,8 @@ MATRIX: dict[str, tuple[float, set[str]]] = {
 # Kinds whose run does not pass yet, and why: each is an open defect, not a tolerance.
 OPEN = {
     "handler-crash": "a crashed batch is bisected or resent from its earliest failed record, and the event"
-    " processor's ChannelSwitched (no switch on a customer's first batch) and CartAbandoned (judged at the end of"
-    " the batch) triggers depend on where batches begin and end: triggers appear that the fault-free run did not"
-    " fire",
+    " processor's CartAbandoned trigger (judged at the end of the batch) depends on where batches end: triggers"
+    " appear that the fault-free run did not fire",
 }
 
 

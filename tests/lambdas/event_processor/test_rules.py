@@ -180,3 +180,43 @@ def test_any_order_and_any_split_into_batches_gives_the_same_state(order: list[C
     # Then the live state is the same
     assert state == expected
     assert replayed == expected
+
+
+def test_a_switch_inside_a_customers_first_batch_fires_channel_switched() -> None:
+    """The customer's first interactions arrive together: a switch between them is still a switch."""
+    _, _, triggers = _fold(
+        [
+            event("app_event", at=NOW - timedelta(minutes=2), channel="app"),
+            event("page_view", channel="web"),
+        ]
+    )
+    assert triggers == ["ChannelSwitched"]
+
+
+_CHANNELS = st.sampled_from(["web", "app", "contact_centre"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.tuples(_CHANNELS, st.integers(min_value=1, max_value=40)), min_size=1, max_size=8),
+    cut=st.integers(min_value=0, max_value=8),
+)
+def test_channel_switches_do_not_depend_on_where_the_batch_is_cut(steps: list[tuple[str, int]], cut: int) -> None:
+    """A retry's bisection splits a batch anywhere: the switches found must be the same (by trigger id)."""
+    at = NOW - timedelta(hours=2)
+    events = []
+    for channel, minutes in steps:
+        at += timedelta(minutes=minutes)
+        kind = {"web": "page_view", "app": "app_event", "contact_centre": "contact_started"}[channel]
+        events.append(event(kind, at=at, channel=channel))
+
+    def switches(batches: list[list[CustomerEvent]]) -> list[str]:
+        ledger, found = Ledger(), []
+        for batch in batches:
+            outcome = apply_events("gc-1", ledger, batch, policy=POLICY, now=NOW)
+            ledger = outcome.ledger
+            found += [t.trigger_id for t in outcome.triggers if t.detail_type == "ChannelSwitched"]
+        return found
+
+    cut = min(cut, len(events))
+    assert switches([events]) == switches([events[:cut], events[cut:]])
