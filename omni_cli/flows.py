@@ -13,24 +13,14 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from connect_flows.manifest import MODULE, FlowType
 from omni_cli.main import CliError
 
 DEFAULT_ENV = "dev"
-FLOW_KINDS = (
-    "CONTACT_FLOW",
-    "CUSTOMER_QUEUE",
-    "CUSTOMER_HOLD",
-    "CUSTOMER_WHISPER",
-    "AGENT_HOLD",
-    "AGENT_WHISPER",
-    "OUTBOUND_WHISPER",
-    "AGENT_TRANSFER",
-    "QUEUE_TRANSFER",
-    "CAMPAIGN",
-    "FLOW_MODULE",
-)
+# The flow types of the API and the flow module: the manifest's own list, so the two cannot drift.
+FLOW_KINDS = (*get_args(FlowType), MODULE)
 
 
 def register(subparsers: Any) -> None:
