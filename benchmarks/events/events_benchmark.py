@@ -34,8 +34,8 @@ from moto import mock_aws
 
 from event_processor.batch import EventBatch
 from event_processor.ledger import Ledger, ledger_document
+from event_processor.policy import Policy
 from event_processor.processor import CoalescingKinesisProcessor
-from event_processor.rules import Policy
 from omni_domain.constants import (
     ENV_CUSTOMER_TABLE,
     ENV_DEAD_LETTER_QUEUE_URL,

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
+from event_processor.policy import Policy
 from event_processor.ports import (
     DeadLetter,
     DeadLetterSink,
@@ -50,7 +51,7 @@ from event_processor.ports import (
     StoreUnavailableError,
     TriggerPublisher,
 )
-from event_processor.rules import Outcome, Policy, apply_events, live_state
+from event_processor.rules import Outcome, apply_events, live_state
 from omni_domain.customer_events import CustomerEvent, InvalidEventError, check_not_future, event_json
 from omni_domain.event_triggers import Trigger
 

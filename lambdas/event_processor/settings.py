@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from event_processor.rules import Policy
+from event_processor.policy import Policy
 from omni_domain.constants import (
     ENV_CHANNEL_SWITCH_MINUTES,
     ENV_CUSTOMER_TABLE,

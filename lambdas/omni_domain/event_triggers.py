@@ -29,7 +29,7 @@ class Trigger(BaseModel):
 
 
 class SpendingThresholdCrossed(Trigger):
-    """The 30-day rolling spend reached the threshold; fires again only after it fell below."""
+    """A purchase took the 30-day rolling spend to the threshold; fires again only after it fell below."""
 
     detail_type: ClassVar[str] = "SpendingThresholdCrossed"
     threshold: Decimal
@@ -39,7 +39,8 @@ class SpendingThresholdCrossed(Trigger):
 
 
 class CartAbandoned(Trigger):
-    """A cart became abandoned (a late abandonment of a cart since bought or changed does not fire)."""
+    """A cart was abandoned: fires as the abandonment is delivered, unless the cart has a newer fact already
+    (bought or changed); a purchase delivered afterwards does not take it back."""
 
     detail_type: ClassVar[str] = "CartAbandoned"
     cart_id: str
@@ -51,6 +52,8 @@ class CartAbandoned(Trigger):
 
 
 class ComplaintLogged(Trigger):
+    """A complaint was logged (one delivered after the contact that settled it does not fire)."""
+
     detail_type: ClassVar[str] = "ComplaintLogged"
     complaint_id: str
     category: str

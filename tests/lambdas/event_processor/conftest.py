@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from event_processor.batch import DecodedRecord, EventBatch
-from event_processor.rules import Policy
+from event_processor.policy import Policy
 from omni_domain.constants import (
     ENV_DEAD_LETTER_QUEUE_URL,
     ENV_EVENT_BUS,

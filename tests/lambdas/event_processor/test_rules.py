@@ -193,6 +193,67 @@ def test_a_switch_inside_a_customers_first_batch_fires_channel_switched() -> Non
     assert triggers == ["ChannelSwitched"]
 
 
+def _trigger_ids(batches: list[list[CustomerEvent]]) -> list[tuple[str, str]]:
+    ledger, found = Ledger(), []
+    for batch in batches:
+        outcome = apply_events("gc-1", ledger, batch, policy=POLICY, now=NOW)
+        ledger = outcome.ledger
+        found += [(trigger.detail_type, trigger.trigger_id) for trigger in outcome.triggers]
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(order=st.permutations(EVENTS), cuts=st.sets(st.integers(min_value=1, max_value=len(EVENTS) - 1), max_size=6))
+def test_the_triggers_do_not_depend_on_where_the_batches_are_cut(order: list[CustomerEvent], cuts: set[int]) -> None:
+    """A retry resends or bisects a batch anywhere: the same deliveries raise the same triggers, once each."""
+    bounds = [0, *sorted(cuts), len(order)]
+    batches = [order[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    assert sorted(_trigger_ids(batches)) == sorted(_trigger_ids([order]))
+
+
+def test_an_abandonment_delivered_before_the_purchase_of_its_cart_fires_even_in_the_same_batch() -> None:
+    # Given a cart abandoned at 11:50 and bought at 11:55, delivered in that order
+    abandoned = event("cart_abandoned", at=NOW - timedelta(minutes=10))
+    bought = event("purchase", at=NOW - timedelta(minutes=5), cart_id="c-1")
+    # When both arrive in one batch, or in two
+    _, state, together = _fold([abandoned, bought])
+    # Then the abandonment fired when it was delivered, as it does across batches, and the cart is bought
+    assert together.count("CartAbandoned") == 1
+    assert _trigger_ids([[abandoned, bought]]) == _trigger_ids([[abandoned], [bought]])
+    assert state.cart is not None
+    assert state.cart.status == "purchased"
+    assert state.friction_points == []
+
+
+def test_an_abandonment_delivered_after_a_newer_fact_of_the_cart_does_not_fire_even_in_the_same_batch() -> None:
+    bought = event("purchase", at=NOW - timedelta(minutes=5), cart_id="c-1")
+    late = event("cart_abandoned", at=NOW - timedelta(minutes=10))
+    _, _, together = _fold([bought, late])
+    assert "CartAbandoned" not in together
+
+
+def test_a_complaint_delivered_after_the_contact_that_settled_it_is_not_news() -> None:
+    complaint = event("complaint", at=NOW - timedelta(minutes=10))
+    settled = event("contact_resolved", at=NOW - timedelta(minutes=5), complaint_id="cp-1")
+    _, _, in_order = _fold([complaint, settled])
+    _, state, late = _fold([settled, complaint])
+    assert in_order.count("ComplaintLogged") == 1
+    assert "ComplaintLogged" not in late
+    assert state.friction_points == []
+
+
+def test_a_purchase_crossing_the_threshold_fires_though_a_return_in_the_same_batch_takes_the_spend_below() -> None:
+    bought = event("purchase", at=NOW - timedelta(minutes=10), amount="120.00")
+    returned = event("return", at=NOW - timedelta(minutes=5), amount="50.00")
+    ledger, state, together = _fold([bought, returned])
+    assert together == ["SpendingThresholdCrossed"]
+    assert _trigger_ids([[bought, returned]]) == _trigger_ids([[bought], [returned]])
+    assert state.rolling_spend.last_30_days == Decimal("70.00")
+    # Below again, so the next crossing fires again
+    _, _, again = _fold([event("purchase", amount="40.00", order_id="o-3")], ledger)
+    assert again == ["SpendingThresholdCrossed"]
+
+
 _CHANNELS = st.sampled_from(["web", "app", "contact_centre"])
 
 
