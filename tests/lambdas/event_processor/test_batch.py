@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections import Counter
 from datetime import timedelta
@@ -169,7 +170,7 @@ def test_a_shuffled_and_replayed_batch_gives_the_identical_state(order: list) ->
 def test_the_triggers_follow_the_order_delivered_wherever_the_batches_are_cut(order: list, cuts: set[int]) -> None:
     records = decoded(*order)
     bounds = [0, *sorted(cuts), len(records)]
-    batches = [records[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    batches = [records[start:end] for start, end in itertools.pairwise(bounds)]
     assert _final(*batches)[1] == _final(records)[1]
 
 

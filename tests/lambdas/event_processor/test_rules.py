@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -207,7 +208,7 @@ def _trigger_ids(batches: list[list[CustomerEvent]]) -> list[tuple[str, str]]:
 def test_the_triggers_do_not_depend_on_where_the_batches_are_cut(order: list[CustomerEvent], cuts: set[int]) -> None:
     """A retry resends or bisects a batch anywhere: the same deliveries raise the same triggers, once each."""
     bounds = [0, *sorted(cuts), len(order)]
-    batches = [order[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    batches = [order[start:end] for start, end in itertools.pairwise(bounds)]
     assert sorted(_trigger_ids(batches)) == sorted(_trigger_ids([order]))
 
 
