@@ -36,10 +36,17 @@ class RecordingPublisher:
         return f"event-{len(self.published)}"
 
 
+class StoreThrottledError(Exception):
+    """What a throttled write of the idempotency table looks like to Powertools: any exception of the store."""
+
+
 class InMemoryIdempotencyStore(BasePersistenceLayer):
-    def __init__(self) -> None:
+    """`refused_updates`: how many of the next completion writes fail as throttled (the record keeps its claim)."""
+
+    def __init__(self, *, refused_updates: int = 0) -> None:
         super().__init__()
         self.records: dict[str, DataRecord] = {}
+        self.refused_updates = refused_updates
         self._lock = threading.Lock()
 
     def _get_record(self, idempotency_key: str) -> DataRecord:
@@ -57,6 +64,9 @@ class InMemoryIdempotencyStore(BasePersistenceLayer):
 
     def _update_record(self, data_record: DataRecord) -> None:
         with self._lock:
+            if self.refused_updates > 0:
+                self.refused_updates -= 1
+                raise StoreThrottledError("ProvisionedThroughputExceededException")
             self.records[data_record.idempotency_key] = data_record
 
     def _delete_record(self, data_record: DataRecord) -> None:

@@ -7,6 +7,17 @@ already published answers from the idempotency store and is not put on the bus
 again. A failed publish releases its claim, so the retry publishes it. The
 idempotency record is written only for changes that publish: a record that
 changes no published field costs no write.
+
+A change can be published and its completion still fail to be recorded (the
+idempotency table throttles the write). Powertools then raises and leaves the
+record's claim in progress until this invocation's timeout, and every delivery
+of the record until then would meet "already in progress" and fail: Lambda's
+retries, which do not wait, would give the batch up although nothing is
+missing. So the record counts as published, the completion is written once
+more at once, and, should that fail too, this execution environment remembers
+the change: a later delivery to it answers as a replay. A delivery to another
+environment before the claim expires fails and is retried; after it, the change
+is published again under the same `change_id`, the consumers' de-duplication key.
 """
 
 from __future__ import annotations
@@ -17,6 +28,10 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,6 +41,7 @@ from state_publisher.decoding import decode_change
 from state_publisher.ports import ChangePublisher
 
 Outcome = Literal["published", "replayed", "unchanged"]
+MAX_UNRECORDED = 10_000  # changes remembered as published without a recorded completion, per environment
 
 
 def idempotency_config(expiry_seconds: int) -> IdempotencyConfig:
@@ -38,6 +54,7 @@ class FanOutReport:
 
     published: int = 0
     replayed: int = 0  # already published by an earlier delivery of the same record
+    unrecorded: int = 0  # published, but the completion could not be written (see the module's docstring)
     unchanged: int = 0  # no published field changed, or a record kind that is not published
     by_record: dict[str, int] = field(default_factory=dict)  # published events per record kind
 
@@ -47,7 +64,11 @@ class StateFanOut:
         self, publisher: ChangePublisher, persistence: BasePersistenceLayer, config: IdempotencyConfig
     ) -> None:
         self._publisher = publisher
+        self._persistence = persistence
         self._config = config
+        # change_id -> the publication's result, for changes published here whose completion is not recorded
+        self._unrecorded: dict[str, dict[str, Any]] = {}
+        self._result: dict[str, Any] = {}
         self._publish_once: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="change",
             persistence_store=persistence,
@@ -72,7 +93,19 @@ class StateFanOut:
             return "unchanged"
         # `_publish` sets it when it really runs; a stored completion answers without calling it.
         self._executed = False
-        self._publish_once(change=change)
+        try:
+            self._publish_once(change=change)
+        except IdempotencyPersistenceLayerError:
+            if not self._executed:
+                raise  # nothing was published: the record fails and is retried
+            if not self._complete(change):
+                self.report.unrecorded += 1
+        except IdempotencyAlreadyInProgressError:
+            if change.change_id not in self._unrecorded:
+                raise  # claimed by a delivery still running, or one that died: retried until the claim expires
+            self._complete(change)
+            self.report.replayed += 1
+            return "replayed"
         if not self._executed:
             self.report.replayed += 1
             return "replayed"
@@ -83,4 +116,19 @@ class StateFanOut:
     def _publish(self, change: CustomerStateChanged) -> dict[str, Any]:
         event_id = self._publisher.publish(change)
         self._executed = True
-        return {"event_id": event_id}
+        self._result = {"event_id": event_id}
+        return self._result
+
+    def _complete(self, change: CustomerStateChanged) -> bool:
+        """Record a published change's completion that Powertools could not write (see the module's docstring)."""
+        result = self._unrecorded.get(change.change_id, self._result)
+        try:
+            # The payload as Powertools keys it (its `_prepare_data`): the model's JSON-mode dict.
+            self._persistence.save_success(data=change.model_dump(mode="json"), result=result)
+        except Exception:  # noqa: BLE001 - any failure of the store: the change stays remembered here
+            self._unrecorded[change.change_id] = result
+            while len(self._unrecorded) > MAX_UNRECORDED:  # bounded: the oldest claims have long expired
+                del self._unrecorded[next(iter(self._unrecorded))]
+            return False
+        self._unrecorded.pop(change.change_id, None)
+        return True

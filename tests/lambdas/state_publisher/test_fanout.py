@@ -103,3 +103,61 @@ def test_the_ledger_is_not_even_deserialized() -> None:
     failed, _ = _run(_fanout(publisher), stream_event(record))
     assert failed == []
     assert [change.customer_id for change in publisher.published] == ["gc-1"]
+
+
+def test_a_published_change_whose_completion_write_is_throttled_is_completed_again_not_failed() -> None:
+    # Given an idempotency table that throttles the first completion write
+    publisher, store = RecordingPublisher(), InMemoryIdempotencyStore(refused_updates=1)
+    event = stream_event(_insert("gc-1"))
+    fanout = _fanout(publisher, store)
+    # When the change is published
+    failed, _ = _run(fanout, event)
+    # Then the record is not failed, its completion is written on the second attempt, and a new environment replays it
+    assert failed == []
+    assert [record.status for record in store.records.values()] == ["COMPLETED"]
+    again = _fanout(publisher, store)
+    assert _run(again, event)[0] == []
+    assert (again.report.published, again.report.replayed) == (0, 1)
+    assert len(publisher.published) == 1
+
+
+def test_a_change_whose_completion_cannot_be_recorded_is_replayed_by_the_environment_that_published_it() -> None:
+    # Given an idempotency table refusing both completion writes: the record keeps its in-progress claim
+    publisher, store = RecordingPublisher(), InMemoryIdempotencyStore(refused_updates=2)
+    event = stream_event(_insert("gc-1"), _insert("gc-2"))
+    fanout = _fanout(publisher, store)
+    failed, _ = _run(fanout, event)
+    assert failed == []
+    assert (fanout.report.published, fanout.report.unrecorded) == (2, 1)
+    assert sorted(record.status for record in store.records.values()) == ["COMPLETED", "INPROGRESS"]
+    # When Lambda delivers the batch again to the same environment (a later record failed, say)
+    failed, _ = _run(fanout, event)
+    # Then both answer as replays, nothing is published twice, and the completion is written this time
+    assert failed == []
+    assert (fanout.report.published, fanout.report.replayed) == (0, 2)
+    assert len(publisher.published) == 2
+    assert [record.status for record in store.records.values()] == ["COMPLETED", "COMPLETED"]
+
+
+def test_another_environment_meets_an_unrecorded_claim_as_in_progress_and_fails_the_record_for_a_retry() -> None:
+    publisher, store = RecordingPublisher(), InMemoryIdempotencyStore(refused_updates=2)
+    event = stream_event(_insert("gc-1"))
+    _run(_fanout(publisher, store), event)
+    failed, processor = _run(_fanout(publisher, store), event)
+    assert failed == [sequence_of(event["Records"][0])]
+    assert processor.failure_reasons == {"IdempotencyAlreadyInProgressError": 1}
+    assert len(publisher.published) == 1
+
+
+def test_a_change_not_published_is_failed_even_when_its_claim_cannot_be_released() -> None:
+    # The publish fails and so does releasing the claim: nothing was published, so the record must be retried
+    class Unreleasable(InMemoryIdempotencyStore):
+        def _delete_record(self, data_record: Any) -> None:
+            raise RuntimeError("throttled")
+
+    publisher = RecordingPublisher(failing={"gc-1"})
+    event = stream_event(_insert("gc-1"))
+    fanout = _fanout(publisher, Unreleasable())
+    failed, _ = _run(fanout, event)
+    assert failed == [sequence_of(event["Records"][0])]
+    assert (fanout.report.published, fanout.report.unrecorded) == (0, 0)
