@@ -119,7 +119,8 @@ def _redrive(args: argparse.Namespace) -> int:
 
     from state_publisher import dependencies
     from state_publisher.redrive import MessageResult, RedriveStoppedError, publish_through, redrive
-    from state_publisher.redrive_aws import DynamoDBStreamReader, SqsFailureQueue
+    from state_publisher.redrive_aws import DynamoDBStreamReader
+    from stream_redrive.aws import SqsFailureQueue
 
     session = boto3.Session(region_name=where.region)
     settings = publisher_settings(where)

@@ -11,15 +11,14 @@ from botocore.exceptions import ClientError
 
 from omni_testing.state_publisher import InMemoryIdempotencyStore, RecordingPublisher
 from state_publisher.fanout import StateFanOut, idempotency_config
-from state_publisher.redrive import RedriveStoppedError, publish_through, redrive
+from state_publisher.redrive import RedriveStoppedError, failed_batch, publish_through, redrive
 from state_publisher.redrive_aws import DynamoDBStreamReader
-from state_publisher.redrive_ports import (
+from stream_redrive.ports import (
     FailedBatch,
     InvalidFailureRecordError,
     QueuedMessage,
     QueueOperationError,
     RecordsUnavailableError,
-    failed_batch,
 )
 
 from .conftest import cart, live_state, profile, sequence_of, state_item, stream_record
