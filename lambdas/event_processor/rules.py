@@ -197,6 +197,9 @@ def apply_events(
     """
     fold = _Fold(ledger, policy, now)
     fold.prune()
+    # What the triggers are judged from: the registers before this batch's events (pruned as the state is).
+    known = NewestKnown.of(fold.ledger, fold.newest)
+    latest = _latest(fold.ledger.channels, fold.newest)
     applied_at = int(now.timestamp())
     outcome = Outcome(ledger=fold.ledger, changed=False)
     delivered: list[CustomerEvent] = []  # the fresh events, in the order delivered
@@ -214,20 +217,26 @@ def apply_events(
             key = (event.channel, event.payload.currency)
             outcome.revenue_by[key] = outcome.revenue_by.get(key, Decimal(0)) + event.payload.amount
     outcome.foreign_currency = fold.foreign_currency
-    outcome.triggers = _triggers(customer_id, ledger, fold, delivered)
+    outcome.triggers = _triggers(customer_id, ledger, fold, delivered, known=known, latest=latest)
     outcome.changed = fold.changed
     return outcome
 
 
-def _triggers(customer_id: str, before: Ledger, fold: _Fold, delivered: list[CustomerEvent]) -> list[triggers.Trigger]:
-    """The batch's triggers, judged from the ledger before it (see `trigger_rules`); the fold keeps the threshold."""
+def _triggers(
+    customer_id: str,
+    before: Ledger,
+    fold: _Fold,
+    delivered: list[CustomerEvent],
+    *,
+    known: NewestKnown,
+    latest: tuple[str, Stamp] | None,
+) -> list[triggers.Trigger]:
+    """The batch's triggers, judged from what was known before it (see `trigger_rules`); the fold keeps the threshold."""
     after = fold.ledger
     open_complaints = sum(1 for item in after.friction.values() if item.kind == "complaint" and item.open)
-    found = complaints_logged(
-        customer_id, NewestKnown.of(before, fold.newest), delivered, open_complaints=open_complaints
-    )
-    found += carts_abandoned(customer_id, NewestKnown.of(before, fold.newest), delivered)
-    found += channels_switched(customer_id, _latest(before.channels, fold.newest), delivered, fold.policy)
+    found = complaints_logged(customer_id, known.copy(), delivered, open_complaints=open_complaints)
+    found += carts_abandoned(customer_id, known.copy(), delivered)
+    found += channels_switched(customer_id, latest, delivered, fold.policy)
     crossings, above = thresholds_crossed(customer_id, before, delivered, fold.policy, fold.now)
     found += crossings
     if above != after.above_threshold:

@@ -52,6 +52,9 @@ class NewestKnown:
             stored[CART] = ledger.cart.stamp
         return cls(stored, newest)
 
+    def copy(self) -> NewestKnown:
+        return NewestKnown(self._stamps, self._newest)
+
     def arrives(self, key: str, candidate: Stamp) -> bool:
         """Whether a fact stamped `candidate` is the newest of its register when delivered (it is noted if so)."""
         if not replaces(self._stamps.get(key), candidate, self._newest):

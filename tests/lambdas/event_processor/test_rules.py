@@ -282,3 +282,19 @@ def test_channel_switches_do_not_depend_on_where_the_batch_is_cut(steps: list[tu
 
     cut = min(cut, len(events))
     assert switches([events]) == switches([events[:cut], events[cut:]])
+
+
+def test_a_complaint_whose_tombstone_was_pruned_opens_again_and_is_logged_as_the_state_says() -> None:
+    # Given a complaint settled 40 days ago: its closed register is a tombstone for tombstone_days (30) only
+    settled_at = NOW - timedelta(days=40)
+    ledger, _, _ = _fold(
+        [
+            event("complaint", at=settled_at - timedelta(hours=1)),
+            event("contact_resolved", at=settled_at, complaint_id="cp-1"),
+        ]
+    )
+    # When a copy of the complaint under another id arrives, dated before the settlement
+    _, state, found = _fold([event("complaint", at=settled_at - timedelta(minutes=30))], ledger)
+    # Then the tombstone no longer blocks it: the state opens the complaint, and the trigger agrees
+    assert [point.kind for point in state.friction_points] == ["complaint"]
+    assert found == ["ComplaintLogged"]
