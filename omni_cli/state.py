@@ -12,11 +12,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from omni_cli import redrive as redrive_options
 from omni_cli.main import CliError
 from omni_domain.constants import EVENT_BUS_SUFFIX, STATE_CHANGES_IDEMPOTENCY_SUFFIX
-
-DEFAULT_MAX_MESSAGES = 100
-MAX_MESSAGES_LIMIT = 10_000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,16 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "redrive",
         help="publish the changes in the state publisher's on-failure queue (within 24 h: the stream's retention)",
     )
-    redrive.add_argument("--queue-url", required=True, help="URL of the on-failure queue (FailedChanges)")
-    redrive.add_argument(
-        "--dry-run", action="store_true", help="read the records back and report; publish and delete nothing"
-    )
-    redrive.add_argument(
-        "--max-messages",
-        default=str(DEFAULT_MAX_MESSAGES),
-        help=f"on-failure messages to take in this run, 1-{MAX_MESSAGES_LIMIT} (default: %(default)s)",
-    )
-    redrive.add_argument("--env", default=None, help="environment from cdk.json naming the defaults below")
+    redrive_options.add_options(redrive, queue="FailedChanges", applies="publish")
     redrive.add_argument("--bus", default=None, help="event bus (default: the environment's customer event bus)")
     redrive.add_argument(
         "--idempotency-table", default=None, help="the publisher's idempotency table (default: the environment's)"
@@ -76,18 +65,6 @@ def targets(args: argparse.Namespace) -> Targets:
     )
 
 
-def max_messages(value: str) -> int:
-    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_MESSAGES_LIMIT:
-        raise CliError(f"--max-messages = {value!r}: must be a whole number from 1 to {MAX_MESSAGES_LIMIT}")
-    return int(value)
-
-
-def queue_url(value: str) -> str:
-    if not value.startswith(("https://", "http://")) or value.rstrip("/").count("/") < 4:
-        raise CliError(f"--queue-url = {value!r}: must be a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
-    return value
-
-
 def publisher_settings(where: Targets) -> Any:
     """The function's settings for these targets; a CliError naming the option a value is refused for."""
     from pydantic import ValidationError
@@ -109,16 +86,15 @@ def publisher_settings(where: Targets) -> Any:
 
 
 def _redrive(args: argparse.Namespace) -> int:
-    limit = max_messages(args.max_messages)
-    url = queue_url(args.queue_url)
+    limit = redrive_options.max_messages(args.max_messages)
+    url = redrive_options.queue_url(args.queue_url)
     where = targets(args)
 
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from state_publisher import dependencies
-    from state_publisher.redrive import MessageResult, RedriveStoppedError, publish_through, redrive
+    from state_publisher.redrive import publish_through, redrive
     from state_publisher.redrive_aws import DynamoDBStreamReader
     from stream_redrive.aws import SqsFailureQueue
 
@@ -129,26 +105,14 @@ def _redrive(args: argparse.Namespace) -> int:
     reading = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "total_max_attempts": 5})
     mode = "dry run: nothing is published or deleted" if args.dry_run else f"publishing to {where.bus}"
     print(f"redriving up to {limit} message(s) from {url} ({mode})", file=sys.stderr)
-    stopped: RedriveStoppedError | None = None
-    try:
-        results: list[MessageResult] = redrive(
+    return redrive_options.run_and_report(
+        url,
+        lambda: redrive(
             SqsFailureQueue(session.client("sqs", config=reading), url),
             DynamoDBStreamReader(session.client("dynamodbstreams", config=reading)),
             publish_through(dependencies.from_settings(settings, session=session)),
             max_messages=limit,
             dry_run=args.dry_run,
-        )
-    except RedriveStoppedError as error:
-        stopped, results = error, error.results
-    except (ClientError, BotoCoreError) as error:
-        raise CliError(f"redrive from {url} stopped: {error}") from None
-    # The report of what was done comes first, also when the run stopped part-way.
-    for result in results:
-        print(result.describe())
-    kept = [result for result in results if result.kept]
-    done = len(results) - len(kept)
-    verb = "would be redriven" if args.dry_run else "redriven"
-    print(f"{len(results)} message(s): {done} {verb}, {len(kept)} kept in the queue", file=sys.stderr)
-    if stopped is not None:
-        raise CliError(f"redrive from {url} stopped: {stopped.cause}")
-    return 1 if kept else 0
+        ),
+        dry_run=args.dry_run,
+    )

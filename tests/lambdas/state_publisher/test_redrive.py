@@ -10,14 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from omni_testing.state_publisher import InMemoryIdempotencyStore, RecordingPublisher
+from omni_testing.stream_redrive import FakeQueue
 from state_publisher.fanout import StateFanOut, idempotency_config
 from state_publisher.redrive import RedriveStoppedError, failed_batch, publish_through, redrive
 from state_publisher.redrive_aws import DynamoDBStreamReader
 from stream_redrive.ports import (
     FailedBatch,
     InvalidFailureRecordError,
-    QueuedMessage,
-    QueueOperationError,
     RecordsUnavailableError,
 )
 
@@ -38,54 +37,6 @@ def on_failure_body(records: list[dict[str, Any]], shard: str = SHARD_A) -> str:
         streamArn=records[0]["eventSourceARN"],
     )
     return json.dumps(body)
-
-
-class FakeQueue:
-    """SQS's semantics the redrive relies on: each receive hides a message under a new receipt handle; a delete
-    under an older handle answers but does not delete; a release under one is refused (MessageNotInflight)."""
-
-    def __init__(self, *bodies: str) -> None:
-        self.messages = {f"m-{n}": QueuedMessage(f"m-{n}", f"r-{n}", body) for n, body in enumerate(bodies, 1)}
-        self.hidden: set[str] = set()
-        self.released: list[str] = []
-        self.log: list[str] = []
-        self.refuse_delete: set[str] = set()
-        self.refuse_release: set[str] = set()
-        self._handles: dict[str, str] = {}
-
-    def receive(self, limit: int) -> list[QueuedMessage]:
-        assert limit <= 10
-        visible = [m for m in self.messages.values() if m.message_id not in self.hidden][:limit]
-        self.hidden.update(m.message_id for m in visible)
-        page = []
-        for message in visible:
-            handle = f"{message.receipt_handle}#{len(self.log)}"
-            self._handles[message.message_id] = handle
-            page.append(QueuedMessage(message.message_id, handle, message.body))
-        self.log.append(f"receive {len(page)}")
-        return page
-
-    def time_out(self, message_id: str) -> None:
-        """The message's visibility timeout ran out: visible again, its handle no longer in flight."""
-        self.hidden.discard(message_id)
-        self._handles.pop(message_id, None)
-
-    def delete(self, message: QueuedMessage) -> None:
-        self.log.append(f"delete {message.message_id}")
-        if message.message_id in self.refuse_delete:
-            raise QueueOperationError("AccessDenied")
-        if self._handles.get(message.message_id) == message.receipt_handle:
-            del self.messages[message.message_id]
-            self.hidden.discard(message.message_id)
-
-    def release(self, message: QueuedMessage) -> None:
-        self.log.append(f"release {message.message_id}")
-        if message.message_id in self.refuse_release:
-            raise QueueOperationError("AccessDenied")
-        if self._handles.get(message.message_id) != message.receipt_handle:
-            raise QueueOperationError("MessageNotInflight")
-        self.hidden.discard(message.message_id)
-        self.released.append(message.message_id)
 
 
 class FakeStream:
