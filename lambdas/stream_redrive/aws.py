@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from stream_redrive.ports import FailedBatch, QueuedMessage, QueueOperationError, RecordsUnavailableError
 
-# GetRecords' answer when the iterator is older than 15 minutes: transient, a fresh iterator reads on.
+# GetRecords' answer when the iterator has expired: transient, a fresh iterator reads on.
 EXPIRED_ITERATOR = "ExpiredIteratorException"
 
 
@@ -69,8 +69,9 @@ class ShardReader(ABC):
     GetRecords may answer empty pages before it reaches records (and always at an open shard's tip), so
     `max_empty_pages` in a row end the read; a read that never reaches the batch's last record, or does not
     start at its first, is incomplete and reported as such rather than applied in part. An iterator expires
-    15 minutes after GetShardIterator (ExpiredIteratorException): the records are still there, so a fresh one
-    is taken where the read had got to, up to `max_iterator_renewals` times.
+    minutes after GetShardIterator (15 on a DynamoDB stream, 5 on Kinesis; ExpiredIteratorException): the
+    records are still there, so a fresh one is taken where the read had got to, up to `max_iterator_renewals`
+    times.
     """
 
     # The error codes of GetShardIterator/GetRecords that mean the records are gone.
@@ -87,6 +88,10 @@ class ShardReader(ABC):
     @abstractmethod
     def _iterator_request(self, batch: FailedBatch, kind: str, sequence: str) -> dict[str, Any]:
         """GetShardIterator's parameters for an iterator of `kind` at `sequence` of the batch's shard."""
+
+    def _records_request(self, batch: FailedBatch) -> dict[str, Any]:
+        """GetRecords' parameters besides the iterator and the limit (none by default)."""
+        return {}
 
     @abstractmethod
     def _sequence(self, raw: dict[str, Any]) -> str:
@@ -123,7 +128,9 @@ class ShardReader(ABC):
         empty_pages, renewals = 0, 0
         while iterator and empty_pages < self._max_empty_pages:
             try:
-                page = self._client.get_records(ShardIterator=iterator, Limit=self._page_size)
+                page = self._client.get_records(
+                    ShardIterator=iterator, Limit=self._page_size, **self._records_request(batch)
+                )
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != EXPIRED_ITERATOR or renewals >= self._max_renewals:
                     raise

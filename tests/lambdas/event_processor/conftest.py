@@ -1,8 +1,11 @@
-"""Builders of customer events and Kinesis Lambda events, and the moto world the processor runs in."""
+"""Builders of customer events and Kinesis Lambda events, the moto world the processor runs in, and the
+handler run in-process as the deployed function's stand-in."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import itertools
 import json
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from moto import mock_aws
 
 from event_processor.batch import DecodedRecord, EventBatch
 from event_processor.policy import Policy
+from event_processor.redrive import InvokeAnswer
 from omni_domain.constants import (
     ENV_DEAD_LETTER_QUEUE_URL,
     ENV_EVENT_BUS,
@@ -26,7 +30,7 @@ from omni_domain.constants import (
 from omni_domain.customer_events import CUSTOMER_EVENT, CustomerEvent
 from omni_testing.event_processor import InMemoryResolver, InMemoryStateStore, RecordingDeadLetters, RecordingPublisher
 
-from ..conftest import REGION, create_tables, load_event
+from ..conftest import REGION, FakeLambdaContext, create_tables, load_event
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = Policy(spend_threshold=Decimal(100))
@@ -186,3 +190,26 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.setenv(ENV_SPEND_THRESHOLD, "100")
         calls: list[str] = []
         yield World(kinesis, dynamodb, sqs, stream_arn, dlq_url, triggers_url, calls)
+
+
+class InProcessInvoker:
+    """The deployed function stood in by its real handler, run in-process over the adapters it is wired with
+    (in-memory ones, or moto's); answers as Lambda's Invoke does (the payload as JSON; FunctionError with the
+    error's type and message when it raised)."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.events: list[dict[str, Any]] = []
+        self.logs = io.StringIO()
+
+    def invoke(self, event: dict[str, Any]) -> InvokeAnswer:
+        delivered = json.loads(json.dumps(event))  # what crosses the wire
+        self.events.append(delivered)
+        try:
+            # The function's log lines go to its log group, not to the caller's output.
+            with contextlib.redirect_stdout(self.logs):
+                response = self.handler.lambda_handler(delivered, FakeLambdaContext(function_name="event-processor"))
+        except Exception as error:  # noqa: BLE001 - Lambda answers any exception as an Unhandled function error
+            payload = {"errorType": type(error).__name__, "errorMessage": str(error)}
+            return InvokeAnswer("Unhandled", json.dumps(payload).encode())
+        return InvokeAnswer(None, json.dumps(response).encode())
