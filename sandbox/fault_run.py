@@ -119,8 +119,10 @@ def _same_state(outcome: Outcome, base: Outcome, faults: FaultInjector) -> Check
 
 
 def _difference(faulted: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
-    if faulted is None or base is None:
-        return "no live state " + ("under faults" if faulted is None else "without faults")
+    if faulted is None:
+        return "no live state under faults" + (f"; its events: {', '.join(_events(base)[:12])}" if base else "")
+    if base is None:
+        return f"no live state without faults; its events: {', '.join(_events(faulted)[:12])}"
     parts = []
     for name in ("applied", "seen"):
         missing, extra = sorted(set(base[name]) - set(faulted[name])), sorted(set(faulted[name]) - set(base[name]))
@@ -130,8 +132,12 @@ def _difference(faulted: dict[str, Any] | None, base: dict[str, Any] | None) -> 
     for field_name in sorted(set(live) | set(reference)):
         if live.get(field_name) != reference.get(field_name):
             parts.append(f"{field_name} {live.get(field_name)!r} (without faults {reference.get(field_name)!r})")
-    parts.append(f"its events: {', '.join(sorted(set(base['applied']) | set(base['seen']))[:12])}")
+    parts.append(f"its events: {', '.join(_events(base)[:12])}")
     return "; ".join(parts)
+
+
+def _events(state: dict[str, Any]) -> list[str]:
+    return sorted(set(state["applied"]) | set(state["seen"]))
 
 
 def _triggers_once(outcome: Outcome, base: Outcome, faults: FaultInjector) -> Check:
