@@ -236,7 +236,7 @@ def _triggers(
     open_complaints = sum(1 for item in after.friction.values() if item.kind == "complaint" and item.open)
     found = complaints_logged(customer_id, known.copy(), delivered, open_complaints=open_complaints)
     found += carts_abandoned(customer_id, known.copy(), delivered)
-    found += channels_switched(customer_id, latest, delivered, fold.policy)
+    found += channels_switched(customer_id, latest, delivered, fold.policy, fold.newest)
     crossings, above = thresholds_crossed(customer_id, before, delivered, fold.policy, fold.now)
     found += crossings
     if above != after.above_threshold:

@@ -108,14 +108,22 @@ def carts_abandoned(customer_id: str, known: NewestKnown, delivered: Iterable[Cu
 
 
 def channels_switched(
-    customer_id: str, latest: tuple[str, Stamp] | None, delivered: Iterable[CustomerEvent], policy: Policy
+    customer_id: str,
+    latest: tuple[str, Stamp] | None,
+    delivered: Iterable[CustomerEvent],
+    policy: Policy,
+    newest: datetime,
 ) -> list[triggers.Trigger]:
     """`latest`: the channel and stamp of the newest interaction known before the batch (None: none yet).
 
-    With none known, the first interaction delivered is where the customer starts.
+    With none known, the first interaction delivered is where the customer starts. An interaction
+    beyond the clock's bound (`newest`) is not a real one, as in the state: it neither switches nor
+    becomes the newest known.
     """
     found: list[triggers.Trigger] = []
     for event in delivered:
+        if event.occurred_at > newest:
+            continue
         if latest is None:
             latest = (event.channel, stamp(event))
             continue
