@@ -10,24 +10,19 @@ The failure path's alert goes to moto's SNS. Waits are recorded, not slept.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from infra.platform_app import synthesize
 from tests.infra.full_context import full_context
 
 from .conftest import load_templates
+from .state_machine_harness import ACCOUNT, REGION, AlertQueue, Interpreter, Response, interpreter
 
-ACCOUNT = "123456789012"  # moto's default account
-REGION = "eu-west-2"
 PIPELINE = "omni-cx-dev-customer-matching"
 ALERTS = "omni-cx-dev-alerts"
 JOB_ID = "0123456789abcdef0123456789abcdef"
@@ -88,124 +83,29 @@ class Run:
 
 
 class Pipeline:
-    def __init__(self, machine_definition: dict[str, Any], waits: list[int], calls: dict[str, int]) -> None:
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name=ALERTS)["TopicArn"]
-        self.queue = sqs.create_queue(QueueName="platform-team")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-        self.sqs = sqs
-        self.arn = self.sfn.create_state_machine(
-            name=PIPELINE, definition=json.dumps(machine_definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline"
-        )["stateMachineArn"]
-        self.waits = waits
-        self.calls = calls
-        self.case: Any = None
+    def __init__(self, machine_definition: dict[str, Any], interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+        self.alerts = AlertQueue(ALERTS)
+        self.arn = interpreter.create(PIPELINE, machine_definition)
 
-    def run(self, name: str, responses: Mapping[str, list[dict[str, Any]]]) -> Run:
-        from moto.stepfunctions.parser.mocking.mock_config import (
-            MockedResponseReturn,
-            MockedResponseThrow,
-            MockTestCase,
-            StateMockedResponses,
-        )
-
-        self.case = MockTestCase(
-            PIPELINE,
-            name,
-            [
-                StateMockedResponses(
-                    state,
-                    f"{state}-{name}",
-                    [
-                        MockedResponseReturn(n, n, r["Return"])
-                        if "Return" in r
-                        else MockedResponseThrow(n, n, r["Throw"]["Error"], r["Throw"]["Cause"])
-                        for n, r in enumerate(answers)
-                    ],
-                )
-                for state, answers in responses.items()
-            ],
-        )
-        self.waits.clear()
-        self.calls.clear()
-        execution = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input="{}")["executionArn"]
-        deadline = time.monotonic() + 30
-        while (described := self.sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                self.sfn.stop_execution(executionArn=execution)
-                raise AssertionError(f"execution {name} still running after 30 s")
-            time.sleep(0.05)
-        history = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        inputs: dict[str, list[dict[str, Any]]] = {}
-        current = None
-        for event in history:
-            if "stateEnteredEventDetails" in event:
-                current = event["stateEnteredEventDetails"]["name"]
-            if event["type"] == "TaskScheduled" and current is not None:
-                inputs.setdefault(current, []).append(json.loads(event["taskScheduledEventDetails"]["parameters"]))
-        messages = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+    def run(self, name: str, responses: Mapping[str, list[Response]]) -> Run:
+        execution = self.interpreter.execute(self.arn, name, responses)
         return Run(
-            status=described["status"],
-            error=described.get("error"),
-            cause=described.get("cause"),
-            entered=[e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e],
-            inputs=inputs,
-            waits=list(self.waits),
-            alerts=[m["Body"] for m in messages],
+            status=execution.described["status"],
+            error=execution.described.get("error"),
+            cause=execution.described.get("cause"),
+            entered=execution.entered,
+            inputs=execution.scheduled(),
+            waits=execution.waits,
+            alerts=self.alerts.received(),
         )
 
 
 @pytest.fixture
 def pipeline(definition: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_unsupported as unsupported,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-    from moto.stepfunctions.parser.asl.eval.environment import Environment
-    from moto.stepfunctions.parser.backend import execution as executions
-
-    waits: list[int] = []
-    calls: dict[str, int] = {}
-    holder: list[Pipeline] = []
-    start_worker: Callable[..., Any] = executions.Execution._get_start_execution_worker
-
-    def worker_with_mocks(self: Any) -> Any:
-        worker = start_worker(self)
-        worker._mock_test_case = holder[0].case  # the worker's documented mock_test_case, set per run
-        return worker
-
-    monkeypatch.setattr(executions.Execution, "_get_start_execution_worker", worker_with_mocks)
-
-    def by_invocation(self: Any) -> Any:
-        """moto picks a state's mocked response by retry count, so a state entered again (the poll loop) would
-        repeat its first answer: take them in order of invocation instead, retries and re-entries alike."""
-        state = self.next_state_name
-        answers = self.mock_test_case.state_mocked_responses.get(state)
-        if answers is None:
-            raise RuntimeError(f"No mocked response definition for state '{state}'")
-        number = calls[state] = calls.get(state, -1) + 1
-        if number >= len(answers.mocked_responses):
-            raise RuntimeError(
-                f"state '{state}' invoked {number + 1} times, {len(answers.mocked_responses)} answers given"
-            )
-        return answers.mocked_responses[number]
-
-    monkeypatch.setattr(Environment, "get_current_mocked_response", by_invocation)
-    # A mocked .sync state never reaches Glue, so it may run (moto has no .sync poller for every integration).
-    monkeypatch.setattr(
-        unsupported, "_SUPPORTED_INTEGRATION_PATTERNS", {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync}
-    )
-    monkeypatch.setattr(
-        wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: waits.append(int(wait_seconds))
-    )
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None))
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        holder.append(Pipeline(definition, waits, calls))
-        yield holder[0]
+    # The poll loop enters LookAtMatchingJob again and again: its answers are taken in order of invocation.
+    with interpreter(monkeypatch, answers_by_invocation=True) as running:
+        yield Pipeline(definition, running)
 
 
 def test_a_claimed_run_prepares_starts_follows_the_job_with_the_computed_waits_and_publishes(

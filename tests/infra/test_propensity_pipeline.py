@@ -17,15 +17,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from statelint.config import Config as LintConfig
 from statelint.linter import Linter
 from statelint.problem import ProblemType
@@ -42,9 +39,8 @@ from model_cleanup.constants import PIPELINE_TAG
 from model_promotion.handler import run as decide_promotion
 
 from .conftest import ENVIRONMENTS, Synthesis
+from .state_machine_harness import ACCOUNT, REGION, AlertQueue, Execution, Interpreter, Response, interpreter
 
-ACCOUNT = "123456789012"  # moto's default account
-REGION = "eu-west-2"
 PIPELINE = "omni-cx-dev-propensity-retraining"
 ENDPOINT = "omni-cx-dev-propensity"
 GROUP = "omni-cx-dev-propensity"  # the model package group
@@ -191,7 +187,6 @@ def _trained(
     }
 
 
-Response = dict[str, Any]  # {"Return": payload} or {"Throw": {"Error": ..., "Cause": ...}}
 SUCCESSFUL = {
     "PrepareData": [{"Return": {"JobRunState": "SUCCEEDED"}}],
     "TuneModel": [
@@ -209,53 +204,34 @@ class Run:
     error: str | None
     cause: str | None
     entered: list[str]
-    history: list[dict[str, Any]]
+    execution: Execution
     alerts: list[str]
     delays: list[float] = field(default_factory=list)
     output: dict[str, Any] = field(default_factory=dict)
 
     def sent(self, state: str) -> dict[str, Any]:
         """The parameters a Task state sent (its last attempt)."""
-        scheduled, current = [], None
-        for event in self.history:
-            if "stateEnteredEventDetails" in event:
-                current = event["stateEnteredEventDetails"]["name"]
-            if event["type"] == "TaskScheduled" and current == state:
-                scheduled.append(json.loads(event["taskScheduledEventDetails"]["parameters"]))
+        scheduled = self.execution.scheduled().get(state)
         assert scheduled, f"{state} was not run"
         return dict(scheduled[-1])
 
     def failures_of(self, state: str) -> list[str]:
         """The errors of each failed attempt of a Task state."""
-        errors, current = [], None
-        for event in self.history:
-            if "stateEnteredEventDetails" in event:
-                current = event["stateEnteredEventDetails"]["name"]
-            if event["type"] == "TaskFailed" and current == state:
-                errors.append(event["taskFailedEventDetails"]["error"])
-        return errors
+        return [
+            event["taskFailedEventDetails"]["error"]
+            for event in self.execution.task_events("TaskFailed").get(state, [])
+        ]
 
 
 class Pipeline:
-    def __init__(self, machine_definition: dict[str, Any], delays: list[float], env: str = "dev") -> None:
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+    def __init__(self, machine_definition: dict[str, Any], interpreter: Interpreter, env: str = "dev") -> None:
+        self.interpreter = interpreter
         self.sagemaker = boto3.client("sagemaker", region_name=REGION)
         self.group = GROUP.replace("-dev-", f"-{env}-")
         self.endpoint = ENDPOINT.replace("-dev-", f"-{env}-")
         self.sagemaker.create_model_package_group(ModelPackageGroupName=self.group)
-        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
-        topic = sns.create_topic(Name=ALERTS.replace("-dev-", f"-{env}-"))["TopicArn"]
-        self.queue = sqs.create_queue(QueueName="platform-team")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-        self.sqs = sqs
-        self.arn = self.sfn.create_state_machine(
-            name=PIPELINE.replace("-dev-", f"-{env}-"),
-            definition=json.dumps(machine_definition),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
-        )["stateMachineArn"]
-        self.delays = delays
-        self.case: Any = None
+        self.alerts = AlertQueue(ALERTS.replace("-dev-", f"-{env}-"))
+        self.arn = interpreter.create(PIPELINE.replace("-dev-", f"-{env}-"), machine_definition)
 
     def existing_endpoint(self) -> None:
         """An endpoint serving an earlier run's model, as the first successful run leaves it."""
@@ -299,85 +275,22 @@ class Pipeline:
         ]
 
     def run(self, name: str, responses: Mapping[str, list[Response]], given: Mapping[str, Any] | None = None) -> Run:
-        from moto.stepfunctions.parser.mocking.mock_config import (
-            MockedResponseReturn,
-            MockedResponseThrow,
-            MockTestCase,
-            StateMockedResponses,
-        )
-
-        self.case = MockTestCase(
-            PIPELINE,
-            name,
-            [
-                StateMockedResponses(
-                    state,
-                    f"{state}-{name}",
-                    [
-                        MockedResponseReturn(n, n, r["Return"])
-                        if "Return" in r
-                        else MockedResponseThrow(n, n, r["Throw"]["Error"], r["Throw"]["Cause"])
-                        for n, r in enumerate(answers)
-                    ],
-                )
-                for state, answers in responses.items()
-            ],
-        )
-        self.delays.clear()
-        execution = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input=json.dumps(given or {}))[
-            "executionArn"
-        ]
-        deadline = time.monotonic() + 30
-        while (described := self.sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                self.sfn.stop_execution(executionArn=execution)
-                raise AssertionError(f"execution {name} still running after 30 s")
-            time.sleep(0.05)
-        history = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-        messages = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+        execution = self.interpreter.execute(self.arn, name, responses, given)
         return Run(
-            status=described["status"],
-            error=described.get("error"),
-            cause=described.get("cause"),
-            entered=[e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e],
-            history=history,
-            alerts=[m["Body"] for m in messages],
-            delays=list(self.delays),
-            output=json.loads(described.get("output") or "{}"),
+            status=execution.described["status"],
+            error=execution.described.get("error"),
+            cause=execution.described.get("cause"),
+            entered=execution.entered,
+            execution=execution,
+            alerts=self.alerts.received(),
+            delays=execution.delays,
+            output=json.loads(execution.described.get("output") or "{}"),
         )
 
 
 def _pipeline(synthesis: Synthesis, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_unsupported as unsupported,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-    from moto.stepfunctions.parser.backend import execution as executions
-
-    delays: list[float] = []
-    holder: list[Pipeline] = []
-    start_worker: Callable[..., Any] = executions.Execution._get_start_execution_worker
-
-    def worker_with_mocks(self: Any) -> Any:
-        worker = start_worker(self)
-        worker._mock_test_case = holder[0].case  # the worker's documented mock_test_case, set per run
-        return worker
-
-    monkeypatch.setattr(executions.Execution, "_get_start_execution_worker", worker_with_mocks)
-    # moto runs SageMaker's optimised integration only for task tokens; a mocked .sync state never reaches
-    # SageMaker, so it may run (an unmocked one still fails: moto has no .sync poller for SageMaker).
-    monkeypatch.setattr(
-        unsupported,
-        "_SUPPORTED_INTEGRATION_PATTERNS",
-        {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync},
-    )
-    monkeypatch.setattr(wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None)
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=delays.append))
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        holder.append(Pipeline(definition(synthesis), delays, synthesis.env))
-        yield holder[0]
+    with interpreter(monkeypatch) as running:
+        yield Pipeline(definition(synthesis), running, synthesis.env)
 
 
 @pytest.fixture
