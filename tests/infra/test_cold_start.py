@@ -26,15 +26,15 @@ import importlib.metadata
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from infra.assembly import CloudAssembly, Intrinsics
 from infra.config import config_for
 from infra.constructs.platform_function import LAMBDA_ASSET_ROOT, RUNTIME
 from infra.powertools_layer import powertools_layer
@@ -111,75 +111,44 @@ def runtime_folders(tmp_path_factory: pytest.TempPathFactory) -> RuntimeFolders:
     return folders
 
 
-def _physical(template: Mapping[str, Any], logical_id: str, region: str, *, attribute: str | None = None) -> str:
-    """A value of the shape CloudFormation gives for a Ref (or GetAtt) to a resource of the template."""
-    kind = template["Resources"][logical_id]["Type"]
-    name = f"omni-cx-{logical_id.lower()}"
-    service = kind.split("::")[1].lower()
-    if attribute == "Arn" or (attribute is None and kind == "AWS::SNS::Topic"):
-        return f"arn:aws:{service}:{region}:{ACCOUNT}:{name}"
-    if attribute is None and kind == "AWS::SQS::Queue":
-        return f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}"
-    return name
+def _attributes(assembly: CloudAssembly, region: str) -> Callable[[str, str], Mapping[str, str]]:
+    """A resource's Ref and Arn, of the shape CloudFormation gives them (deploy-time names stood in)."""
 
+    def attributes(stack: str, logical_id: str) -> Mapping[str, str]:
+        kind = assembly.resource(stack, logical_id).type
+        name = f"omni-cx-{logical_id.lower()}"
+        arn = f"arn:aws:{kind.split('::')[1].lower()}:{region}:{ACCOUNT}:{name}"
+        if kind == "AWS::SNS::Topic":
+            return {"Ref": arn, "Arn": arn}
+        if kind == "AWS::SQS::Queue":
+            return {"Ref": f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{name}", "Arn": arn}
+        return {"Ref": name, "Arn": arn}
 
-def _by_name(variable: str, region: str) -> str:
-    if variable.endswith("_URL"):
-        return f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/omni-cx-queue"
-    if variable.endswith("_ARN"):
-        return f"arn:aws:sns:{region}:{ACCOUNT}:omni-cx-topic"
-    return "omni-cx-resolved-name"
-
-
-def _resolve(value: Any, *, variable: str, template: Mapping[str, Any], synthesis: Synthesis, region: str) -> str:
-    """A deploy-time reference in an environment variable, stood in by a plausible value."""
-    if not isinstance(value, dict):
-        return value if isinstance(value, str) else json.dumps(value)
-    ((function, argument),) = value.items()
-
-    def again(part: Any, within: Mapping[str, Any] = template) -> str:
-        return _resolve(part, variable=variable, template=within, synthesis=synthesis, region=region)
-
-    if function == "Ref":
-        pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
-        return pseudo.get(argument) or _physical(template, argument, region)
-    if function == "Fn::GetAtt":
-        logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
-        return _physical(template, logical_id, region, attribute=attribute)
-    if function == "Fn::Join":
-        separator, parts = argument
-        return str(separator).join(again(part) for part in parts)
-    if function == "Fn::GetStackOutput" and argument.get("StackName") in synthesis.templates:
-        producer = synthesis.templates[argument["StackName"]]
-        return again(producer["Outputs"][argument["OutputName"]]["Value"], producer)
-    return _by_name(variable, region)
+    return attributes
 
 
 def _deployed_functions(synthesis: Synthesis, region: str) -> list[DeployedFunction]:
     functions = []
     assembly = synthesis.assembly()
-    for stack, template in synthesis.templates.items():
-        for logical_id, resource in template["Resources"].items():
-            if resource["Type"] != "AWS::Lambda::Function" or not str(
-                resource["Properties"].get("Runtime", "")
-            ).startswith("python"):
-                continue
-            properties = resource["Properties"]
-            variables = properties.get("Environment", {}).get("Variables", {})
-            functions.append(
-                DeployedFunction(
-                    stack=stack,
-                    logical_id=logical_id,
-                    handler=properties["Handler"],
-                    asset=assembly.asset_directory(stack, logical_id),
-                    environment={
-                        name: _resolve(value, variable=name, template=template, synthesis=synthesis, region=region)
-                        for name, value in variables.items()
-                    },
-                    layers=json.dumps(properties.get("Layers", [])),
-                    runtime=properties["Runtime"],
-                )
+    intrinsics = Intrinsics(assembly, account=ACCOUNT, region=region, attributes=_attributes(assembly, region))
+    for function in assembly.resources("AWS::Lambda::Function"):
+        properties = function.properties
+        if not str(properties.get("Runtime", "")).startswith("python"):
+            continue
+        variables = intrinsics.resolve(properties.get("Environment", {}).get("Variables", {}), function.stack)
+        functions.append(
+            DeployedFunction(
+                stack=function.stack,
+                logical_id=function.logical_id,
+                handler=properties["Handler"],
+                asset=assembly.asset_directory(function.stack, function.logical_id),
+                environment={
+                    name: value if isinstance(value, str) else json.dumps(value) for name, value in variables.items()
+                },
+                layers=json.dumps(properties.get("Layers", [])),
+                runtime=properties["Runtime"],
             )
+        )
     return functions
 
 
