@@ -50,7 +50,7 @@ demo: $(BIN)/.installed ## run the platform offline: synthetic customers through
 	$(BIN)/omni sandbox run
 
 # A few percent of every fault kind, checked against a fault-free run of the same seed (docs/platform-engineer.md).
-FAULTS ?= dynamodb-throttle=0.03,eventbridge-partial=0.03,sagemaker-error=0.05,sagemaker-timeout=0.02,s3-read-error=0.05,handler-crash=0.03,kinesis-redelivery=0.05,seed=7
+FAULTS ?= dynamodb-throttle=0.03,eventbridge-partial=0.03,sagemaker-error=0.05,sagemaker-timeout=0.02,s3-read-error=0.25,handler-crash=0.15,kinesis-redelivery=0.25,seed=7
 demo-faults: $(BIN)/.installed ## the demo under injected faults (FAULTS=spec), checked against a fault-free run of the seed
 	$(BIN)/omni sandbox run --faults '$(FAULTS)'
 

@@ -28,4 +28,9 @@ def fault_lines(faults: FaultInjector) -> list[str]:
         for kind, rate, chances, count, absorbed in fault_rows(faults)
     ]
     lines.append(f"  the SDK's backoff between retries, counted instead of waited: {faults.backoff_seconds:.1f} s")
+    unexercised = [kind for kind, rate in faults.spec.rates.items() if rate > 0 and not faults.injected[kind]]
+    if unexercised:
+        lines.append(
+            f"  not exercised (no fault injected; raise the rate or change the seed): {', '.join(unexercised)}"
+        )
     return lines
