@@ -62,6 +62,27 @@ def _allowed(path: str, roots: list[str], stdlib: list[str]) -> bool:
     return in_stdlib and not {"site-packages", "dist-packages"} & set(path.split(os.sep))
 
 
+def _settings_problems(package: str, handler_module: Any) -> list[str]:
+    """What stops the package's settings classes from being built from this environment."""
+    modules = [handler_module]
+    try:
+        modules.append(importlib.import_module(f"{package}.settings"))
+    except ModuleNotFoundError as error:
+        if error.name != f"{package}.settings":
+            raise
+    problems = []
+    for module in modules:
+        for name, value in vars(module).items():
+            builder = getattr(value, "from_environment", None)
+            if not isinstance(value, type) or value.__module__ != module.__name__ or not callable(builder):
+                continue
+            try:
+                builder()
+            except Exception as error:  # noqa: BLE001 - reported: the function would fail its first invocation
+                problems.append(f"{module.__name__}.{name}.from_environment(): {type(error).__name__}: {error}")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     handler, *roots = argv
     roots = [os.path.abspath(root) for root in roots]
@@ -72,10 +93,11 @@ def main(argv: list[str]) -> int:
     if not callable(getattr(module, function_name, None)):
         print(json.dumps({"error": f"{handler}: {module_name} has no callable {function_name}"}))
         return 1
+    settings = _settings_problems(module_name.split(".", 1)[0], module)
     stdlib = _stdlib_roots()
     strays = sorted(f"{name} from {path}" for name, path in _module_paths() if not _allowed(path, roots, stdlib))
-    print(json.dumps({"modules": len(sys.modules), "strays": strays}))
-    return 1 if strays else 0
+    print(json.dumps({"modules": len(sys.modules), "strays": strays, "settings": settings}))
+    return 1 if strays or settings else 0
 
 
 if __name__ == "__main__":

@@ -265,6 +265,32 @@ def test_the_probe_rejects_a_handler_that_needs_more_than_lambda_gives(
     assert complaint in result.stdout + result.stderr
 
 
+def test_the_probe_rejects_settings_the_functions_environment_cannot_build(
+    tmp_path: Path, runtime_folders: RuntimeFolders
+) -> None:
+    """A handler reads its settings on its first event: the probe builds them, so a missing variable fails here."""
+    (tmp_path / "planted").mkdir()
+    (tmp_path / "planted" / "__init__.py").write_text("")
+    (tmp_path / "planted" / "handler.py").write_text("def lambda_handler(event, context):\n    return event\n")
+    settings = (
+        "import os\n\nfrom pydantic import BaseModel, Field\n\n\n"
+        "class Settings(BaseModel):\n"
+        '    table: str = Field(alias="TABLE_NAME", min_length=3)\n\n'
+        "    @classmethod\n"
+        "    def from_environment(cls):\n"
+        "        return cls.model_validate(dict(os.environ))\n"
+    )
+    (tmp_path / "planted" / "settings.py").write_text(settings)
+    roots = [tmp_path, runtime_folders.layer, runtime_folders.runtime]
+    environment = {"AWS_REGION": "eu-west-2", "PATH": "/usr/bin:/bin"}
+    missing = _probe("planted.handler.lambda_handler", roots, environment)
+    given = _probe("planted.handler.lambda_handler", roots, {**environment, "TABLE_NAME": "customers"})
+    assert missing.returncode == 1
+    assert "planted.settings.Settings.from_environment(): ValidationError" in missing.stdout
+    assert "TABLE_NAME" in missing.stdout
+    assert given.returncode == 0, given.stdout + given.stderr
+
+
 def test_the_layer_folder_holds_powertools_and_pydantic_but_not_boto3(runtime_folders: RuntimeFolders) -> None:
     layer = {path.name for path in runtime_folders.layer.iterdir()}
     assert {"aws_lambda_powertools", "pydantic", "pydantic_core", "aws_xray_sdk", "fastjsonschema"} <= layer
