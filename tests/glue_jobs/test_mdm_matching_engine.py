@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -59,6 +60,33 @@ def test_given_the_model_when_built_for_duckdb_and_spark_then_one_definition_ser
     assert len(duckdb_settings["blocking_rules_to_generate_predictions"]) == len(
         spark_settings["blocking_rules_to_generate_predictions"]
     )
+
+
+def test_given_two_namesakes_when_their_emails_are_compared_then_similar_user_names_are_no_evidence() -> None:
+    # User names are made from the name: john.smith12@ and john.smith47@ say nothing the name has not said.
+    pairs = pd.DataFrame(
+        [
+            ("same name, other user name", "john.smith12@gmail.com", "john.smith47@gmail.com"),
+            ("same name, other user name and domain", "john.smith12@gmail.com", "jon.smith47@outlook.com"),
+            ("same address", "john.smith12@gmail.com", "john.smith12@gmail.com"),
+            ("same user name, other domain", "john.smith12@gmail.com", "john.smith12@outlook.com"),
+            ("one missing", "john.smith12@gmail.com", None),
+        ],
+        columns=["case", "email_l", "email_r"],
+    )
+    (email,) = [c for c in build_settings().get_settings("duckdb").comparisons if c.output_column_name == "email"]
+    connection = duckdb.connect()
+    connection.register("pairs", pairs)
+    sql = f'select "case", {email._case_statement} from pairs'  # noqa: S608 - the model's own SQL
+    levels = dict(connection.execute(sql).fetchall())
+    labels = {level.comparison_vector_value: level.label_for_charts for level in email.comparison_levels}
+    assert {case: labels[level] for case, level in levels.items()} == {
+        "same name, other user name": "All other comparisons",
+        "same name, other user name and domain": "All other comparisons",
+        "same address": "Exact match on email",
+        "same user name, other domain": "Exact match on user name, other domain",
+        "one missing": "email is NULL",
+    }
 
 
 def test_given_threshold_outside_unit_interval_when_configured_then_error() -> None:
