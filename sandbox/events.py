@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from event_processor.redrive_aws import lambda_record
+
 SANDBOX_CALLER = "omni-sandbox"
+SANDBOX_ROLE = "arn:aws:iam::123456789012:role/omni-sandbox-event-processor"  # the mapping's invokeIdentityArn
 
 
 def api_gateway_event(
@@ -70,28 +72,11 @@ def api_gateway_event(
     }
 
 
-def kinesis_event(
-    records: Sequence[Mapping[str, Any]], *, stream_arn: str, region: str, shard_id: str
-) -> dict[str, Any]:
+def kinesis_event(records: Sequence[Mapping[str, Any]], *, stream_arn: str, shard_id: str) -> dict[str, Any]:
     """The Lambda event of a Kinesis event source mapping, from `get_records` records of the shard `shard_id`."""
     return {
         "Records": [
-            {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": record["PartitionKey"],
-                    "sequenceNumber": record["SequenceNumber"],
-                    "data": base64.b64encode(record["Data"]).decode("ascii"),
-                    "approximateArrivalTimestamp": _epoch(record.get("ApproximateArrivalTimestamp")),
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{shard_id}:{record['SequenceNumber']}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": "arn:aws:iam::123456789012:role/omni-sandbox-event-processor",
-                "awsRegion": region,
-                "eventSourceARN": stream_arn,
-            }
+            lambda_record(record, stream_arn=stream_arn, shard_id=shard_id, invoke_identity_arn=SANDBOX_ROLE)
             for record in records
         ]
     }
@@ -141,9 +126,3 @@ def connect_event(
             "Parameters": dict(parameters),
         },
     }
-
-
-def _epoch(value: Any) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value) if value is not None else datetime.now(UTC).timestamp()

@@ -169,9 +169,7 @@ class World:
         self.kinesis.put_record(StreamName=STREAM, Data=json.dumps(event).encode(), PartitionKey=event["event_id"])
         response = self.kinesis.get_records(ShardIterator=self.kinesis_iterator, Limit=100)
         self.kinesis_iterator = response["NextShardIterator"]
-        return kinesis_event(
-            response["Records"], stream_arn=self.stream_arn, region=REGION, shard_id="shardId-000000000000"
-        )
+        return kinesis_event(response["Records"], stream_arn=self.stream_arn, shard_id="shardId-000000000000")
 
     def table_changes(self) -> dict[str, Any]:
         """The customer table's new stream records, as Lambda's DynamoDB stream event."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,11 @@ from stream_redrive.aws import ShardReader
 from stream_redrive.ports import FailedBatch
 
 
-def lambda_record(raw: dict[str, Any], batch: FailedBatch, invoke_identity_arn: str) -> dict[str, Any]:
-    """A Kinesis GetRecords record (as boto3 returns it) as a Kinesis event source mapping delivers it."""
+def lambda_record(
+    raw: Mapping[str, Any], *, stream_arn: str, shard_id: str, invoke_identity_arn: str
+) -> dict[str, Any]:
+    """A Kinesis GetRecords record (as boto3 returns it) of the shard `shard_id` as a Kinesis event source
+    mapping delivers it (the sandbox's stream step builds its events with it too)."""
     arrived = raw.get("ApproximateArrivalTimestamp")
     sequence = raw["SequenceNumber"]
     return {
@@ -28,11 +32,11 @@ def lambda_record(raw: dict[str, Any], batch: FailedBatch, invoke_identity_arn: 
         },
         "eventSource": "aws:kinesis",
         "eventVersion": "1.0",
-        "eventID": f"{batch.shard_id}:{sequence}",
+        "eventID": f"{shard_id}:{sequence}",
         "eventName": "aws:kinesis:record",
         "invokeIdentityArn": invoke_identity_arn,
-        "awsRegion": batch.stream_arn.split(":")[3],
-        "eventSourceARN": batch.stream_arn,
+        "awsRegion": stream_arn.split(":")[3],
+        "eventSourceARN": stream_arn,
     }
 
 
@@ -63,7 +67,9 @@ class KinesisStreamReader(ShardReader):
         return str(raw["SequenceNumber"])
 
     def _lambda_record(self, raw: dict[str, Any], batch: FailedBatch) -> dict[str, Any]:
-        return lambda_record(raw, batch, self._identity)
+        return lambda_record(
+            raw, stream_arn=batch.stream_arn, shard_id=batch.shard_id, invoke_identity_arn=self._identity
+        )
 
 
 class LambdaInvoker:

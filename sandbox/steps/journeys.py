@@ -297,9 +297,7 @@ def consume(context: RunContext, tally: StreamTally) -> None:
                 shard_id=shard_id,
                 stream_arn=stream_arn,
                 on_failure_queue=failure_queue,
-                event=functools.partial(
-                    kinesis_event, stream_arn=stream_arn, region=platform.region, shard_id=shard_id
-                ),
+                event=functools.partial(kinesis_event, stream_arn=stream_arn, shard_id=shard_id),
             )
             _deliver(context, response["Records"], poll, tally)
 

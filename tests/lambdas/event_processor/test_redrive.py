@@ -66,7 +66,10 @@ class FakeStream:
     def holds(self, records: list[dict[str, Any]], shard: str = SHARD_A) -> str:
         body = on_failure_body(records, shard)
         batch = failed_batch(body)
-        self.batches[shard, records[0]["SequenceNumber"]] = [lambda_record(raw, batch, ROLE) for raw in records]
+        self.batches[shard, records[0]["SequenceNumber"]] = [
+            lambda_record(raw, stream_arn=batch.stream_arn, shard_id=batch.shard_id, invoke_identity_arn=ROLE)
+            for raw in records
+        ]
         return body
 
     def read(self, batch: FailedBatch) -> list[dict[str, Any]]:
@@ -121,7 +124,8 @@ def test_a_dynamodb_stream_on_failure_record_is_not_a_kinesis_batch() -> None:
 
 def test_the_rebuilt_event_is_the_kinesis_event_lambda_delivers() -> None:
     [raw] = raw_events(event_dict("page_view"))
-    record = lambda_record(raw, failed_batch(on_failure_body([raw])), ROLE)
+    batch = failed_batch(on_failure_body([raw]))
+    record = lambda_record(raw, stream_arn=batch.stream_arn, shard_id=batch.shard_id, invoke_identity_arn=ROLE)
     assert record == {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
